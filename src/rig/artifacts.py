@@ -1,0 +1,53 @@
+"""Pictures of a run: learning curve, VAE reconstructions and samples, rollout video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import imageio.v3 as iio
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_learning_curve(rows: list[dict[str, float]], path: Path, title: str = "") -> None:
+    """Final evaluation distance (mean and std over goals) against environment steps."""
+    steps = np.array([r["env_steps"] for r in rows])
+    metric_keys = [k for k in rows[0] if k.startswith("eval/final_") and not k.endswith("_std")]
+    fig, axes = plt.subplots(1, len(metric_keys), figsize=(4.5 * len(metric_keys), 3.5), squeeze=False)
+    for ax, key in zip(axes[0], metric_keys):
+        mean = np.array([r.get(key, np.nan) for r in rows])
+        std = np.array([r.get(key + "_std", np.nan) for r in rows])
+        ax.plot(steps, mean, marker="o", color="tab:red")
+        ax.fill_between(steps, mean - std, mean + std, color="tab:red", alpha=0.2)
+        ax.set_xlabel("environment steps")
+        ax.set_ylabel(key.removeprefix("eval/"))
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def image_grid(rows: list[np.ndarray], scale: int = 3, gap: int = 2) -> np.ndarray:
+    """Stack rows of uint8 images (each (N, H, W, 3)) into one picture, upscaled."""
+    h, w = rows[0].shape[1:3]
+    n = max(len(r) for r in rows)
+    grid = np.full((len(rows) * (h + gap) - gap, n * (w + gap) - gap, 3), 255, dtype=np.uint8)
+    for i, row in enumerate(rows):
+        for j, image in enumerate(row):
+            grid[i * (h + gap) : i * (h + gap) + h, j * (w + gap) : j * (w + gap) + w] = image
+    return grid.repeat(scale, 0).repeat(scale, 1)
+
+
+def save_vae_grid(originals, reconstructions, samples, path: Path) -> None:
+    """Rows: dataset images, their VAE reconstructions, decoded prior samples."""
+    iio.imwrite(path, image_grid([originals, reconstructions, samples]))
+
+
+def save_rollout_video(episodes: list[list[np.ndarray]], path: Path, scale: int = 4, fps: int = 10):
+    """Each frame: [observation | goal image | goal reconstruction], episodes one after another."""
+    frames = [frame.repeat(scale, 0).repeat(scale, 1) for episode in episodes for frame in episode]
+    iio.imwrite(path, np.stack(frames), duration=1000 / fps, loop=0)

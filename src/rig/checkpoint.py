@@ -1,0 +1,56 @@
+"""Checkpoints: written atomically (temporary file, then rename), loaded into an Agent."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rig.agent import Agent
+from rig.config import Config
+from rig.td3 import Actor
+from rig.vae import ConvVAE, FittedPrior
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def save_checkpoint(run_dir: Path, payload: dict) -> Path:
+    """Write ``payload`` to ``run_dir/checkpoint.pt`` so that a crash never leaves it half-written."""
+    path = Path(run_dir) / CHECKPOINT_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+@dataclass
+class Checkpoint:
+    config: Config
+    state: dict
+
+    def agent(self, device: str = "cpu") -> Agent:
+        """Rebuild the encoder, prior and policy saved in the checkpoint."""
+        vae = ConvVAE(self.config.image_size, self.config.vae.latent_dim).to(device)
+        vae.load_state_dict(self.state["vae"])
+        vae.eval()
+        spaces = self.state["spaces"]
+        actor = Actor(
+            2 * self.config.vae.latent_dim,
+            spaces["action_dim"],
+            self.config.td3.hidden_sizes,
+            spaces["action_scale"],
+        ).to(device)
+        actor.load_state_dict(self.state["td3"]["actor"])
+        actor.eval()
+        prior = FittedPrior(**self.state["prior"])
+        return Agent(vae, actor, prior)
+
+
+def load_checkpoint(run_dir: Path, device: str = "cpu") -> Checkpoint:
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint in {run_dir} (expected {path})")
+    state = torch.load(path, map_location=device, weights_only=False)
+    return Checkpoint(Config.from_dict(state["config"]), state)

@@ -1,0 +1,211 @@
+"""Typed, frozen configuration of a run. Defaults are the paper's Table 1.
+
+The command line is generated from these dataclasses (``rig train --help``);
+every run writes its fully resolved configuration to ``config.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """The beta-VAE and its training schedule."""
+
+    latent_dim: int = 4
+    """Size of the latent space."""
+    beta: float = 5.0
+    """Weight of the KL term."""
+    lr: float = 1e-3
+    batch_size: int = 128
+    pretrain_steps: int = 1000
+    """Gradient steps on the exploration dataset before RL starts."""
+    finetune_every_episodes: int = 20
+    """K in Algorithm 1: fine-tune the VAE every K episodes (0 = never fine-tune)."""
+    finetune_steps: int = 100
+    """Gradient steps per fine-tuning round."""
+    replay_fraction: float = 0.5
+    """Fraction of each fine-tuning batch drawn from replay images (rest: dataset)."""
+    test_fraction: float = 0.1
+    """Held-out fraction of the exploration dataset, for the logged test loss."""
+
+
+@dataclass(frozen=True)
+class TD3Config:
+    """TD3 on (z, z_g); Table 1 of the paper."""
+
+    hidden_sizes: tuple[int, ...] = (400, 300)
+    batch_size: int = 128
+    actor_lr: float = 1e-3
+    critic_lr: float = 1e-3
+    discount: float = 0.99
+    tau: float = 1e-2
+    policy_delay: int = 2
+    target_noise: float = 0.2
+    target_noise_clip: float = 0.5
+    updates_per_step: int = 4
+    reward_scale: float = 1.0
+    """Multiplies the relabeled reward (Table 1 lists 1e-4 for the original code's scale)."""
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    """Exploration noise added to the policy's actions while collecting data."""
+
+    kind: Literal["ou", "gaussian", "epsilon-greedy"] = "ou"
+    theta: float = 0.15
+    """OU mean reversion."""
+    sigma: float = 0.3
+    """OU and Gaussian scale."""
+    epsilon: float = 0.3
+    """Epsilon-greedy: probability of a uniformly random action."""
+
+
+@dataclass(frozen=True)
+class RelabelConfig:
+    """Fractions of each training batch whose goal comes from each source.
+
+    Whatever is left (1 - prior - future - env) keeps the rollout goal.
+    The paper's default is 0.5 prior / 0.5 future.
+    """
+
+    prior: float = 0.5
+    """Goal sampled from the fitted VAE prior."""
+    future: float = 0.5
+    """Achieved state later in the same episode (HER's "future")."""
+    env: float = 0.0
+    """Goal sampled from the task's own goal distribution, encoded."""
+    env_goal_pool: int = 1000
+    """How many task goals are rendered once and reused by the ``env`` strategy."""
+
+    @property
+    def rollout(self) -> float:
+        return 1.0 - self.prior - self.future - self.env
+
+
+@dataclass(frozen=True)
+class ExplorationDataConfig:
+    """Line 1 of Algorithm 1: images for VAE pretraining from an exploration policy."""
+
+    num_images: int = 2000
+    goal_reset_prob: float = 0.1
+    """Per step, probability of jumping to a random goal state (as the original code did)."""
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Evaluation on the task's own goals, rendered and encoded; never used for training."""
+
+    every_steps: int = 1000
+    episodes: int = 10
+    seed_offset: int = 10_000
+    """Evaluation goals come from an environment seeded with ``seed + seed_offset``."""
+    video_episodes: int = 3
+    """Episodes recorded in the final rollout video."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs. ``rig train --help`` lists every field."""
+
+    env: str = "point"
+    """Task: a CLI name (point, point-wall) or a Gymnasium id."""
+    method: str = "rig"
+    """Method preset (``rig methods`` lists them)."""
+    steps: int = 6000
+    """Environment steps of RL training (after the exploration data)."""
+    seed: int = 0
+    out: Path = Path("runs/latest")
+    """Run directory."""
+    image_size: int = 48
+    horizon: int = 0
+    """Episode length; 0 uses the task's own time limit."""
+    learning_starts: int = 500
+    """Environment steps collected before the first TD3 update."""
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions."""
+    device: str = "cpu"
+    checkpoint_every: int = 0
+    """Write a checkpoint every this many env steps (0: only at the end)."""
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    td3: TD3Config = field(default_factory=TD3Config)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    relabel: RelabelConfig = field(default_factory=RelabelConfig)
+    exploration: ExplorationDataConfig = field(default_factory=ExplorationDataConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def validate(self) -> "Config":
+        """Raise ``ValueError`` with a one-line message for any invalid field."""
+        problems = []
+        if self.steps <= 0:
+            problems.append(f"steps must be positive, got {self.steps}")
+        if self.image_size not in (48, 84):
+            problems.append(f"image_size must be 48 or 84, got {self.image_size}")
+        if self.horizon < 0:
+            problems.append(f"horizon must be >= 0, got {self.horizon}")
+        fractions = {k: getattr(self.relabel, k) for k in ("prior", "future", "env")}
+        if any(v < 0 for v in fractions.values()):
+            problems.append(f"relabeling fractions must be >= 0, got {fractions}")
+        if sum(fractions.values()) > 1 + 1e-9:
+            problems.append(
+                f"relabeling fractions sum to {sum(fractions.values()):g} > 1: {fractions}"
+            )
+        if self.vae.latent_dim <= 0:
+            problems.append(f"vae.latent_dim must be positive, got {self.vae.latent_dim}")
+        if not 0 <= self.vae.replay_fraction <= 1:
+            problems.append(f"vae.replay_fraction must be in [0, 1], got {self.vae.replay_fraction}")
+        if not 0 < self.vae.test_fraction < 1:
+            problems.append(f"vae.test_fraction must be in (0, 1), got {self.vae.test_fraction}")
+        if self.exploration.num_images < 10:
+            problems.append(
+                f"exploration.num_images must be at least 10, got {self.exploration.num_images}"
+            )
+        if self.td3.batch_size <= 0 or self.vae.batch_size <= 0:
+            problems.append("batch sizes must be positive")
+        if self.td3.policy_delay <= 0:
+            problems.append(f"td3.policy_delay must be positive, got {self.td3.policy_delay}")
+        if self.eval.episodes <= 0 or self.eval.every_steps <= 0:
+            problems.append("eval.episodes and eval.every_steps must be positive")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        nested = {f.name: f.type for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, value in data.items():
+            if key not in nested:
+                raise ValueError(f"unknown configuration field {key!r}")
+            sub = _SECTIONS.get(key)
+            if sub is not None:
+                value = sub(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+            elif key == "out":
+                value = Path(value)
+            kwargs[key] = value
+        return cls(**kwargs)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "Config":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+_SECTIONS = {
+    "vae": VAEConfig,
+    "td3": TD3Config,
+    "noise": NoiseConfig,
+    "relabel": RelabelConfig,
+    "exploration": ExplorationDataConfig,
+    "eval": EvalConfig,
+}

@@ -1,0 +1,77 @@
+"""Evaluation on the task's own goals: goal states rendered with ``set_to_goal``, then encoded.
+
+True-state metrics (e.g. the final distance) are read from the task's ``info``
+at the last step of each episode and averaged; they are never used for training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import gymnasium as gym
+import numpy as np
+
+
+class GoalPolicy(Protocol):
+    goal_reconstruction: np.ndarray | None
+
+    def set_goal(self, goal_image: np.ndarray) -> None: ...
+
+    def __call__(self, image: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, float]
+    """``eval/final_<key>`` (mean over episodes) and ``eval/final_<key>_std``."""
+    per_episode: dict[str, list[float]]
+    frames: list[list[np.ndarray]] = field(default_factory=list)
+    """Recorded episodes: per step, the panel [observation | goal | goal reconstruction]."""
+
+
+def evaluate(
+    env: gym.Env,
+    policy: GoalPolicy,
+    episodes: int,
+    horizon: int,
+    seed: int,
+    record_episodes: int = 0,
+) -> EvalResult:
+    """Run ``episodes`` episodes; the same ``seed`` gives the same goals and starts."""
+    finals: dict[str, list[float]] = {}
+    recordings = []
+    obs, info = env.reset(seed=seed)
+    for episode in range(episodes):
+        if episode > 0:
+            obs, info = env.reset()
+        goal_image = obs["image_desired_goal"]
+        policy.set_goal(goal_image)
+        record = episode < record_episodes
+        frames = []
+        for _ in range(horizon):
+            if record:
+                frames.append(_panel(obs["image_observation"], goal_image, policy.goal_reconstruction))
+            obs, _, terminated, truncated, info = env.step(policy(obs["image_observation"]))
+            if terminated or truncated:
+                break
+        if record:
+            frames.append(_panel(obs["image_observation"], goal_image, policy.goal_reconstruction))
+            recordings.append(frames)
+        for key, value in info.items():
+            if isinstance(value, (bool, int, float, np.number, np.bool_)):
+                finals.setdefault(key, []).append(float(value))
+    metrics = {}
+    for key, values in finals.items():
+        metrics[f"eval/final_{key}"] = float(np.mean(values))
+        metrics[f"eval/final_{key}_std"] = float(np.std(values))
+    return EvalResult(metrics, finals, recordings)
+
+
+def _panel(image: np.ndarray, goal: np.ndarray, reconstruction: np.ndarray | None) -> np.ndarray:
+    parts = [image, goal] + ([reconstruction] if reconstruction is not None else [])
+    gap = np.full((image.shape[0], 2, 3), 255, dtype=np.uint8)
+    pieces = []
+    for part in parts:
+        pieces += [part, gap]
+    return np.concatenate(pieces[:-1], axis=1)

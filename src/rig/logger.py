@@ -1,0 +1,53 @@
+"""Metrics to ``progress.csv`` and TensorBoard, one row per evaluation."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+from torch.utils.tensorboard import SummaryWriter
+
+
+class Logger:
+    """Writes each row to TensorBoard and appends it to ``progress.csv``.
+
+    The CSV header is fixed by the first row; later keys missing from it are
+    added by rewriting the file, so columns never shift.
+    """
+
+    def __init__(self, run_dir: Path):
+        self.csv_path = run_dir / "progress.csv"
+        self.writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
+        self.rows: list[dict[str, float]] = []
+        self.fields: list[str] = []
+
+    def log(self, row: dict[str, float], step: int) -> None:
+        row = {k: float(v) for k, v in row.items()}
+        for key, value in row.items():
+            if math.isfinite(value):
+                self.writer.add_scalar(key, value, step)
+        self.rows.append(row)
+        new_fields = [k for k in row if k not in self.fields]
+        if new_fields:
+            self.fields += new_fields
+            self._write(self.rows, "w", header=True)
+        else:
+            self._write([row], "a", header=False)
+
+    def _write(self, rows, mode: str, header: bool) -> None:
+        with self.csv_path.open(mode, newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.fields, restval="")
+            if header:
+                writer.writeheader()
+            writer.writerows(rows)
+
+    def close(self) -> None:
+        self.writer.flush()
+        self.writer.close()
+
+
+def read_progress(path: Path) -> list[dict[str, float]]:
+    """Rows of a ``progress.csv`` as floats (empty cells become NaN)."""
+    with Path(path).open() as f:
+        return [{k: float(v) if v != "" else math.nan for k, v in row.items()} for row in csv.DictReader(f)]

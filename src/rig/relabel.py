@@ -1,0 +1,74 @@
+"""Goal relabeling: each sampled transition gets a goal from one of four sources.
+
+* rollout: the goal the episode actually pursued;
+* prior: a latent sampled from the fitted VAE prior (RIG's imagined goals);
+* future: the latent of a later frame of the same episode (HER's "future");
+* env: a goal from the task's own goal distribution, rendered and encoded.
+
+The number of goals per source in a batch of ``B`` is ``floor(B * fraction)``;
+the remainder keeps the rollout goal.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from rig.config import RelabelConfig
+from rig.replay import ReplayBuffer, TransitionBatch
+
+SOURCES = ("rollout", "prior", "future", "env")
+
+
+def split_counts(batch_size: int, config: RelabelConfig) -> dict[str, int]:
+    """How many goals of a batch come from each source."""
+    counts = {
+        name: int(np.floor(batch_size * getattr(config, name) + 1e-9))
+        for name in ("prior", "future", "env")
+    }
+    counts["rollout"] = batch_size - sum(counts.values())
+    if counts["rollout"] < 0:
+        raise ValueError(f"relabeling fractions sum over 1: {config}")
+    return {name: counts[name] for name in SOURCES}
+
+
+class GoalRelabeler:
+    """Replaces the goals of a sampled batch according to :class:`RelabelConfig`.
+
+    Args:
+        config: fractions per source.
+        sample_prior: ``n -> (n, D)`` latents from the fitted prior.
+        sample_env_goals: ``n -> (n, D)`` encoded task goals (needed only if ``config.env > 0``).
+    """
+
+    def __init__(
+        self,
+        config: RelabelConfig,
+        sample_prior: Callable[[int], np.ndarray],
+        sample_env_goals: Callable[[int], np.ndarray] | None = None,
+    ):
+        if config.env > 0 and sample_env_goals is None:
+            raise ValueError("relabel.env > 0 needs a source of task goals")
+        self.config = config
+        self.sample_prior = sample_prior
+        self.sample_env_goals = sample_env_goals
+
+    def goals(self, batch: TransitionBatch, buffer: ReplayBuffer) -> np.ndarray:
+        """Relabeled goal latents for ``batch``, in batch order."""
+        counts = split_counts(len(batch.t), self.config)
+        goals = batch.rollout_goal.copy()
+        start = counts["rollout"]
+        for source in ("prior", "future", "env"):
+            n = counts[source]
+            if n == 0:
+                continue
+            part = slice(start, start + n)
+            if source == "prior":
+                goals[part] = self.sample_prior(n)
+            elif source == "future":
+                goals[part] = buffer.future_latents(batch.episode[part], batch.t[part])
+            else:
+                goals[part] = self.sample_env_goals(n)
+            start += n
+        return goals

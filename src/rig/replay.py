@@ -1,0 +1,141 @@
+"""Episode-structured replay buffer: each image stored once, as uint8, with cached latents.
+
+Episode ``e`` occupies one slot: frames ``0..T`` (``T`` = its length so far),
+actions ``0..T-1``. Transition ``(e, t)`` is ``frame t -> action t -> frame t+1``,
+so no image is ever stored twice. Latents of every frame are cached and
+refreshed after each VAE update. Each episode also keeps the image of the goal it
+pursued (for imagined goals: the decoded latent), so its goal latent can be
+refreshed the same way.
+Slots are reused oldest first once the buffer is full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass
+class TransitionBatch:
+    """Indices and arrays of a sampled batch; goals are filled in by the relabeler."""
+
+    episode: np.ndarray
+    t: np.ndarray
+    latent: np.ndarray
+    next_latent: np.ndarray
+    action: np.ndarray
+    terminal: np.ndarray
+    rollout_goal: np.ndarray
+
+
+class ReplayBuffer:
+    """Stores episodes of at most ``horizon`` steps; capacity is in transitions."""
+
+    def __init__(
+        self,
+        capacity: int,
+        horizon: int,
+        image_shape: tuple[int, int, int],
+        action_dim: int,
+        latent_dim: int,
+        state_dim: int,
+        rng: np.random.Generator,
+    ):
+        if capacity < horizon:
+            raise ValueError(f"capacity ({capacity}) must hold at least one episode ({horizon})")
+        self.horizon = horizon
+        self.max_episodes = capacity // horizon
+        self.rng = rng
+        n, h = self.max_episodes, horizon
+        self.frames = np.zeros((n, h + 1, *image_shape), dtype=np.uint8)
+        self.latents = np.zeros((n, h + 1, latent_dim), dtype=np.float32)
+        self.states = np.zeros((n, h + 1, state_dim), dtype=np.float32)
+        self.actions = np.zeros((n, h, action_dim), dtype=np.float32)
+        self.terminals = np.zeros((n, h), dtype=bool)
+        self.rollout_goals = np.zeros((n, latent_dim), dtype=np.float32)
+        self.rollout_goal_images = np.zeros((n, *image_shape), dtype=np.uint8)
+        self.lengths = np.zeros(n, dtype=np.int64)
+        self._slot = -1
+        self.episodes_started = 0
+
+    # ----- writing ----------------------------------------------------------
+    def start_episode(self, frame, latent, state, rollout_goal, rollout_goal_image) -> None:
+        """Open a new episode with its first frame and the goal it will pursue."""
+        self._slot = self.episodes_started % self.max_episodes
+        self.episodes_started += 1
+        self.lengths[self._slot] = 0
+        self.frames[self._slot, 0] = frame
+        self.latents[self._slot, 0] = latent
+        self.states[self._slot, 0] = state
+        self.rollout_goals[self._slot] = rollout_goal
+        self.rollout_goal_images[self._slot] = rollout_goal_image
+
+    def add_step(self, action, next_frame, next_latent, next_state, terminal: bool) -> None:
+        """Append one transition to the open episode."""
+        if self._slot < 0:
+            raise RuntimeError("call start_episode before add_step")
+        e, t = self._slot, int(self.lengths[self._slot])
+        if t >= self.horizon:
+            raise RuntimeError(f"episode is longer than the buffer's horizon {self.horizon}")
+        self.actions[e, t] = action
+        self.terminals[e, t] = terminal
+        self.frames[e, t + 1] = next_frame
+        self.latents[e, t + 1] = next_latent
+        self.states[e, t + 1] = next_state
+        self.lengths[e] = t + 1
+
+    # ----- reading ----------------------------------------------------------
+    @property
+    def num_transitions(self) -> int:
+        return int(self.lengths.sum())
+
+    @property
+    def num_frames(self) -> int:
+        return int((self.lengths + (self.lengths > 0)).sum())
+
+    def _sample_transitions(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        total = self.num_transitions
+        if total == 0:
+            raise RuntimeError("the replay buffer holds no transitions yet")
+        ends = np.cumsum(self.lengths)
+        flat = self.rng.integers(total, size=n)
+        episode = np.searchsorted(ends, flat, side="right")
+        t = flat - (ends[episode] - self.lengths[episode])
+        return episode, t
+
+    def sample(self, n: int) -> TransitionBatch:
+        """``n`` transitions uniformly over all stored transitions."""
+        e, t = self._sample_transitions(n)
+        return TransitionBatch(
+            episode=e,
+            t=t,
+            latent=self.latents[e, t],
+            next_latent=self.latents[e, t + 1],
+            action=self.actions[e, t],
+            terminal=self.terminals[e, t],
+            rollout_goal=self.rollout_goals[e],
+        )
+
+    def future_latents(self, episode: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Latent of a frame drawn uniformly from ``t+1 .. length`` of the same episode."""
+        future = self.future_indices(episode, t)
+        return self.latents[episode, future]
+
+    def future_indices(self, episode: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return self.rng.integers(t + 1, self.lengths[episode] + 1)
+
+    def sample_images(self, n: int) -> np.ndarray:
+        """``n`` stored frames, uniformly (used to fine-tune the VAE)."""
+        e, t = self._sample_transitions(n)
+        return self.frames[e, t + 1]
+
+    def refresh_latents(self, encode: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Re-encode every stored frame and rollout goal image (after the VAE has changed)."""
+        used = np.flatnonzero(self.lengths > 0)
+        if len(used) == 0:
+            return
+        frames = self.frames[used].reshape(-1, *self.frames.shape[2:])
+        self.latents[used] = encode(frames).reshape(len(used), self.horizon + 1, -1)
+        self.rollout_goals[used] = encode(self.rollout_goal_images[used])

@@ -1,0 +1,74 @@
+"""Trains the beta-VAE on the exploration dataset, later mixed with replay images."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from rig.config import VAEConfig
+from rig.vae import ConvVAE, images_to_tensor
+
+ImageSampler = Callable[[int], np.ndarray]
+"""Returns ``n`` uint8 images (n, H, W, 3), e.g. from the replay buffer."""
+
+
+class VAETrainer:
+    """Optimises a :class:`ConvVAE` with Adam; keeps a held-out split for the test loss."""
+
+    def __init__(
+        self,
+        vae: ConvVAE,
+        dataset: np.ndarray,
+        config: VAEConfig,
+        rng: np.random.Generator,
+    ):
+        self.vae = vae
+        self.config = config
+        self.rng = rng
+        self.optimizer = torch.optim.Adam(vae.parameters(), lr=config.lr)
+        order = rng.permutation(len(dataset))
+        n_test = max(1, int(round(len(dataset) * config.test_fraction)))
+        self.test_images = dataset[order[:n_test]]
+        self.train_images = dataset[order[n_test:]]
+        self.device = next(vae.parameters()).device
+
+    def _batch(self, replay: ImageSampler | None) -> torch.Tensor:
+        size = self.config.batch_size
+        n_replay = int(size * self.config.replay_fraction) if replay is not None else 0
+        parts = [self.train_images[self.rng.integers(len(self.train_images), size=size - n_replay)]]
+        if n_replay:
+            parts.append(replay(n_replay))
+        return images_to_tensor(np.concatenate(parts), self.device)
+
+    def train(self, steps: int, replay: ImageSampler | None = None) -> dict[str, float]:
+        """Run ``steps`` gradient steps; returns mean train losses and the test loss."""
+        self.vae.train()
+        totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        for _ in range(steps):
+            losses = self.vae.loss(self._batch(replay), self.config.beta)
+            self.optimizer.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            self.optimizer.step()
+            for key in totals:
+                totals[key] += losses[key].item()
+        self.vae.eval()
+        result = {f"vae/train_{k}": v / max(steps, 1) for k, v in totals.items()}
+        result.update(self.test_losses())
+        return result
+
+    @torch.no_grad()
+    def test_losses(self) -> dict[str, float]:
+        """Losses on the held-out images (one fixed-seed pass, so values are comparable)."""
+        generator_state = torch.get_rng_state()
+        torch.manual_seed(0)
+        losses = self.vae.loss(images_to_tensor(self.test_images, self.device), self.config.beta)
+        torch.set_rng_state(generator_state)
+        return {f"vae/test_{k}": v.item() for k, v in losses.items()}
+
+    def state_dict(self) -> dict:
+        return {"optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])

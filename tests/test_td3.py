@@ -1,0 +1,107 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from rig.config import TD3Config
+from rig.td3 import TD3
+
+
+def make_td3(**overrides):
+    torch.manual_seed(0)
+    config = dataclasses.replace(TD3Config(hidden_sizes=(32, 32)), **overrides)
+    return TD3(6, 2, np.array([2.0, 0.5], np.float32), config)
+
+
+def batch(n=16):
+    g = torch.Generator().manual_seed(1)
+    return (
+        torch.randn(n, 6, generator=g),
+        torch.rand(n, 2, generator=g) - 0.5,
+        torch.randn(n, generator=g),
+        torch.randn(n, 6, generator=g),
+        (torch.rand(n, generator=g) < 0.3).float(),
+    )
+
+
+def test_table1_defaults():
+    c = TD3Config()
+    assert (c.hidden_sizes, c.batch_size, c.actor_lr, c.critic_lr) == ((400, 300), 128, 1e-3, 1e-3)
+    assert (c.tau, c.policy_delay, c.target_noise, c.target_noise_clip) == (1e-2, 2, 0.2, 0.5)
+    assert (c.discount, c.updates_per_step) == (0.99, 4)
+
+
+def test_actions_respect_the_action_box():
+    td3 = make_td3()
+    actions = td3.act(torch.randn(1000, 6) * 100)
+    assert (actions.abs() <= torch.tensor([2.0, 0.5]) + 1e-6).all()
+
+
+def test_target_without_noise_is_clipped_double_q():
+    td3 = make_td3(target_noise=0.0)
+    obs, action, reward, next_obs, terminal = batch()
+    with torch.no_grad():
+        next_action = td3.actor_target(next_obs)
+        q1, q2 = td3.critic_target(next_obs, next_action)
+        expected = reward + 0.99 * (1 - terminal) * torch.min(q1, q2)
+    torch.testing.assert_close(td3.target_q(reward, next_obs, terminal), expected)
+
+
+class SumQ(torch.nn.Module):
+    """A critic whose value is the sum of the action: exposes the smoothed target action."""
+
+    def forward(self, obs, action):
+        return action.sum(-1), action.sum(-1)
+
+
+def test_target_policy_noise_is_clipped_and_actions_stay_in_the_box():
+    td3 = make_td3(target_noise=100.0, target_noise_clip=0.5, discount=1.0)
+    td3.critic_target = SumQ()
+    td3.actor_target = lambda obs: torch.zeros(len(obs), 2)
+    zeros = torch.zeros(512)
+    target = td3.target_q(zeros, torch.randn(512, 6), zeros)
+    # noise 100 is clipped to +-0.5 of each action's scale (2.0 and 0.5)
+    assert set(np.round(target.numpy(), 4).tolist()) == {-1.25, -0.75, 0.75, 1.25}
+    td3.actor_target = lambda obs: td3.action_scale.expand(len(obs), -1)
+    target = td3.target_q(zeros, torch.randn(512, 6), zeros)
+    assert target.max().item() == pytest.approx(2.5)  # clipped to the action box
+    assert set(np.round(target.numpy(), 4).tolist()) == {2.5, 2.25, 1.5, 1.25}
+
+
+def test_policy_delay_and_soft_target_updates():
+    td3 = make_td3(policy_delay=2, tau=0.1)
+    actor_before = [p.clone() for p in td3.actor.parameters()]
+    target_before = [p.clone() for p in td3.critic_target.parameters()]
+    metrics = td3.update(*batch())
+    assert "td3/actor_loss" not in metrics
+    assert all(torch.equal(a, b) for a, b in zip(actor_before, td3.actor.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(target_before, td3.critic_target.parameters()))
+    metrics = td3.update(*batch())
+    assert "td3/actor_loss" in metrics
+    assert not all(torch.equal(a, b) for a, b in zip(actor_before, td3.actor.parameters()))
+    for old, new, online in zip(target_before, td3.critic_target.parameters(), td3.critic.parameters()):
+        torch.testing.assert_close(new, 0.9 * old + 0.1 * online)
+
+
+def test_critic_regresses_toward_fixed_targets():
+    td3 = make_td3(discount=0.0)
+    obs, action, reward, next_obs, terminal = batch(64)
+    first = None
+    for i in range(200):
+        loss = td3.update(obs, action, reward, next_obs, terminal)["td3/critic_loss"].item()
+        first = first if first is not None else loss
+    assert loss < 0.1 * first
+
+
+def test_state_dict_round_trip():
+    td3 = make_td3()
+    for _ in range(3):
+        td3.update(*batch())
+    copy = make_td3()
+    copy.load_state_dict(td3.state_dict())
+    obs = torch.randn(5, 6)
+    torch.testing.assert_close(copy.act(obs), td3.act(obs))
+    assert copy.updates == 3
+    with pytest.raises(KeyError):
+        copy.load_state_dict({})

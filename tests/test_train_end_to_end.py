@@ -1,0 +1,88 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from rig.cli import main
+from rig.logger import read_progress
+
+TINY = [
+    "--env", "point", "--steps", "300", "--learning-starts", "100",
+    "--exploration.num-images", "200", "--vae.pretrain-steps", "20",
+    "--vae.batch-size", "32", "--vae.finetune-every-episodes", "2", "--vae.finetune-steps", "5",
+    "--eval.every-steps", "100", "--eval.episodes", "2", "--eval.video-episodes", "1",
+    "--td3.hidden-sizes", "64", "64", "--td3.batch-size", "32", "--buffer-size", "10000",
+    "--quiet",
+]
+
+
+def run(tmp_path, name, *extra):
+    out = tmp_path / name
+    assert main(["train", *TINY, "--out", str(out), *extra]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return run(tmp_path_factory.mktemp("e2e"), "run", "--seed", "3")
+
+
+def test_run_directory_holds_every_output(run_dir):
+    for name in ["config.json", "progress.csv", "checkpoint.pt", "learning_curve.png",
+                 "vae.png", "rollouts.gif", "summary.json"]:
+        assert (run_dir / name).stat().st_size > 0, name
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_resolved_configuration_records_overrides(run_dir):
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["steps"] == 300 and config["seed"] == 3
+    assert config["td3"]["hidden_sizes"] == [64, 64]
+    assert config["vae"]["finetune_every_episodes"] == 2
+    assert config["method"] == "rig"
+
+
+def test_every_metric_is_finite(run_dir):
+    rows = read_progress(run_dir / "progress.csv")
+    assert [r["env_steps"] for r in rows] == [0, 100, 200, 300]
+    for row in rows[1:]:
+        for key, value in row.items():
+            assert math.isfinite(value), key
+    assert rows[-1]["td3_updates"] == 4 * (300 - 100 + 1)
+    assert "vae/test_loss" in rows[-1] and "td3/critic_loss" in rows[-1]
+    assert rows[-1]["eval/final_distance"] >= 0
+
+
+def test_checkpoint_loads_into_an_agent_that_acts_on_images(run_dir):
+    from rig.agent import Agent
+
+    agent = Agent.load(run_dir)
+    image = np.zeros((48, 48, 3), np.uint8)
+    action = agent.act(image, image)
+    assert action.shape == (2,) and np.all(np.abs(action) <= 1)
+
+
+def test_same_seed_gives_the_same_run(tmp_path, run_dir):
+    again = run(tmp_path, "again", "--seed", "3")
+    a, b = read_progress(run_dir / "progress.csv"), read_progress(again / "progress.csv")
+    for row_a, row_b in zip(a, b, strict=True):
+        for key in row_a:
+            if not key.startswith("time/"):
+                assert row_a[key] == row_b[key], key
+
+
+def test_cli_errors_are_one_line(tmp_path, run_dir, capsys):
+    cases = [
+        (["--env", "nope"], "unknown task 'nope'"),
+        (["--method", "nope"], "unknown method 'nope'"),
+        (["--steps", "0"], "steps must be positive"),
+        (["--relabel.prior", "0.8"], "sum to 1.3 > 1"),
+    ]
+    for args, message in cases:
+        assert main(["train", "--out", str(tmp_path / "x"), *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("rig: error:") and message in err and "\n" not in err
+    assert main(["train", *TINY, "--out", str(run_dir)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (run_dir / "checkpoint.pt").exists()  # nothing lost
