@@ -15,7 +15,7 @@ H = 10
         ((0.5, 0.5, 0.0), {"rollout": 0, "prior": 64, "future": 64, "env": 0}),
         ((0.0, 0.0, 0.0), {"rollout": 128, "prior": 0, "future": 0, "env": 0}),
         ((0.0, 1.0, 0.0), {"rollout": 0, "prior": 0, "future": 128, "env": 0}),
-        ((0.3, 0.3, 0.2), {"rollout": 28, "prior": 38, "future": 38, "env": 25}),
+        ((0.3, 0.3, 0.2), {"rollout": 27, "prior": 38, "future": 38, "env": 25}),
     ],
 )
 def test_split_counts(fractions, expected):

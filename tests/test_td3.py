@@ -40,7 +40,7 @@ def test_actions_respect_the_action_box():
 
 def test_target_without_noise_is_clipped_double_q():
     td3 = make_td3(target_noise=0.0)
-    obs, action, reward, next_obs, terminal = batch()
+    _obs, _action, reward, next_obs, terminal = batch()
     with torch.no_grad():
         next_action = td3.actor_target(next_obs)
         q1, q2 = td3.critic_target(next_obs, next_action)
@@ -59,14 +59,16 @@ def test_target_policy_noise_is_clipped_and_actions_stay_in_the_box():
     td3 = make_td3(target_noise=100.0, target_noise_clip=0.5, discount=1.0)
     td3.critic_target = SumQ()
     td3.actor_target = lambda obs: torch.zeros(len(obs), 2)
+    torch.manual_seed(0)
     zeros = torch.zeros(512)
-    target = td3.target_q(zeros, torch.randn(512, 6), zeros)
-    # noise 100 is clipped to +-0.5 of each action's scale (2.0 and 0.5)
-    assert set(np.round(target.numpy(), 4).tolist()) == {-1.25, -0.75, 0.75, 1.25}
+    target = td3.target_q(zeros, torch.randn(512, 6), zeros).numpy()
+    # noise of std 100 is clipped to +-0.5 of each action's scale (2.0 and 0.5)
+    assert np.abs(target).max() <= 1.25 + 1e-6
+    assert np.isin(np.round(target, 4), [-1.25, -0.75, 0.75, 1.25]).mean() > 0.95
     td3.actor_target = lambda obs: td3.action_scale.expand(len(obs), -1)
-    target = td3.target_q(zeros, torch.randn(512, 6), zeros)
-    assert target.max().item() == pytest.approx(2.5)  # clipped to the action box
-    assert set(np.round(target.numpy(), 4).tolist()) == {2.5, 2.25, 1.5, 1.25}
+    target = td3.target_q(zeros, torch.randn(512, 6), zeros).numpy()
+    assert target.max() == pytest.approx(2.5)  # clipped to the action box
+    assert np.isin(np.round(target, 4), [2.5, 2.25, 1.5, 1.25]).mean() > 0.95
 
 
 def test_policy_delay_and_soft_target_updates():

@@ -69,7 +69,7 @@ def test_same_seed_gives_the_same_run(tmp_path, run_dir):
     for row_a, row_b in zip(a, b, strict=True):
         for key in row_a:
             if not key.startswith("time/"):
-                assert row_a[key] == row_b[key], key
+                np.testing.assert_equal(row_a[key], row_b[key], err_msg=key)
 
 
 def test_cli_errors_are_one_line(tmp_path, run_dir, capsys):

@@ -36,11 +36,11 @@ class Agent:
         z = self.encode(np.stack([image, goal_image]))
         return self.act_latent(z[:1], z[1:])[0]
 
-    def goal_policy(self) -> "LatentGoalPolicy":
+    def goal_policy(self) -> LatentGoalPolicy:
         return LatentGoalPolicy(self)
 
     @classmethod
-    def load(cls, run_dir: str | Path, device: str = "cpu") -> "Agent":
+    def load(cls, run_dir: str | Path, device: str = "cpu") -> Agent:
         """Load the agent from a run directory's latest checkpoint."""
         from rig.checkpoint import load_checkpoint
 

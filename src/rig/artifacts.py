@@ -8,8 +8,8 @@ import imageio.v3 as iio
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def plot_learning_curve(rows: list[dict[str, float]], path: Path, title: str = "") -> None:

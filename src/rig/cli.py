@@ -10,7 +10,7 @@ import sys
 USAGE = """usage: rig COMMAND [ARGS]
 
 commands:
-  train     train an agent (rig train --env point --steps 6000 --out runs/point)
+  train     train an agent (rig train --env point --steps 3000 --out runs/point)
   methods   list the method presets
   tasks     list the tasks
 

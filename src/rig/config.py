@@ -117,7 +117,7 @@ class Config:
     """Task: a CLI name (point, point-wall) or a Gymnasium id."""
     method: str = "rig"
     """Method preset (``rig methods`` lists them)."""
-    steps: int = 6000
+    steps: int = 3000
     """Environment steps of RL training (after the exploration data)."""
     seed: int = 0
     out: Path = Path("runs/latest")
@@ -139,7 +139,7 @@ class Config:
     exploration: ExplorationDataConfig = field(default_factory=ExplorationDataConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
-    def validate(self) -> "Config":
+    def validate(self) -> Config:
         """Raise ``ValueError`` with a one-line message for any invalid field."""
         problems = []
         if self.steps <= 0:
@@ -179,7 +179,7 @@ class Config:
         return json.loads(json.dumps(dataclasses.asdict(self), default=str))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Config":
+    def from_dict(cls, data: dict[str, Any]) -> Config:
         nested = {f.name: f.type for f in dataclasses.fields(cls)}
         kwargs = {}
         for key, value in data.items():
@@ -197,7 +197,7 @@ class Config:
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: Path) -> "Config":
+    def load(cls, path: Path) -> Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 

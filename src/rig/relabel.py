@@ -11,7 +11,7 @@ the remainder keeps the rollout goal.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

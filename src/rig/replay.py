@@ -11,8 +11,8 @@ Slots are reused oldest first once the buffer is full.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -114,14 +114,14 @@ class FittedPrior:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, latents: np.ndarray) -> "FittedPrior":
+    def fit(cls, latents: np.ndarray) -> FittedPrior:
         latents = np.asarray(latents, dtype=np.float64)
         if latents.ndim != 2 or len(latents) < 2:
             raise ValueError(f"need at least 2 latents of shape (N, D), got {latents.shape}")
         return cls(latents.mean(0).astype(np.float32), latents.std(0).astype(np.float32))
 
     @classmethod
-    def standard(cls, latent_dim: int) -> "FittedPrior":
+    def standard(cls, latent_dim: int) -> FittedPrior:
         """The unit Gaussian, before anything has been fitted."""
         return cls(np.zeros(latent_dim, np.float32), np.ones(latent_dim, np.float32))
 

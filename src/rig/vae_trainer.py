@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ class VAETrainer:
         self.rng = rng
         self.optimizer = torch.optim.Adam(vae.parameters(), lr=config.lr)
         order = rng.permutation(len(dataset))
-        n_test = max(1, int(round(len(dataset) * config.test_fraction)))
+        n_test = max(1, round(len(dataset) * config.test_fraction))
         self.test_images = dataset[order[:n_test]]
         self.train_images = dataset[order[n_test:]]
         self.device = next(vae.parameters()).device

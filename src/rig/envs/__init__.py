@@ -13,17 +13,17 @@ TASKS: dict[str, str] = {
 """CLI task names and the Gymnasium ids they stand for."""
 
 _REGISTRATIONS = {
-    "rig/PointReach-v0": dict(entry_point="rig.envs.point:PointEnv", kwargs={"wall": False}),
-    "rig/PointWall-v0": dict(entry_point="rig.envs.point:PointEnv", kwargs={"wall": True}),
+    # id: (entry point, constructor kwargs, episode steps)
+    "rig/PointReach-v0": ("rig.envs.point:PointEnv", {"wall": False}, 50),
+    "rig/PointWall-v0": ("rig.envs.point:PointEnv", {"wall": True}, 50),
 }
-_EPISODE_STEPS = {"rig/PointReach-v0": 50, "rig/PointWall-v0": 50}
 
 
 def register_all() -> None:
     """Register every task with Gymnasium (safe to call more than once)."""
-    for env_id, spec in _REGISTRATIONS.items():
-        if env_id not in gym.registry:
-            gym.register(id=env_id, max_episode_steps=_EPISODE_STEPS[env_id], **spec)
+    for gym_id, (entry_point, kwargs, steps) in _REGISTRATIONS.items():
+        if gym_id not in gym.registry:
+            gym.register(gym_id, entry_point, max_episode_steps=steps, kwargs=kwargs)
 
 
 def env_id(name: str) -> str:
@@ -44,4 +44,4 @@ def make(name: str, **kwargs) -> gym.Env:
 
 register_all()
 
-__all__ = ["PointEnv", "TASKS", "env_id", "make", "register_all"]
+__all__ = ["TASKS", "PointEnv", "env_id", "make", "register_all"]

@@ -7,7 +7,7 @@ sees 48x48 (or 84x84) RGB images; the true position is exposed under the
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -33,13 +33,14 @@ class PointEnv(gym.Env):
         render_mode: ``"rgb_array"`` returns the current observation image.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    metadata: ClassVar[dict] = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     arena_half_size = 4.0
     point_radius = 1.0
     max_speed = 1.0
     wall_half_length = 1.25
     wall_half_thickness = 0.25
+    success_distance = 0.5
 
     def __init__(
         self,
@@ -196,7 +197,7 @@ class PointEnv(gym.Env):
 
     def _info(self) -> dict[str, Any]:
         distance = float(np.linalg.norm(self._position - self._goal))
-        return {"distance": distance, "success": distance < self.point_radius}
+        return {"distance": distance, "success": distance < self.success_distance}
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
