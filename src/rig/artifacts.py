@@ -47,7 +47,22 @@ def save_vae_grid(originals, reconstructions, samples, path: Path) -> None:
     iio.imwrite(path, image_grid([originals, reconstructions, samples]))
 
 
+PANEL_LABELS = ("observation", "goal", "VAE(goal)")
+
+
 def save_rollout_video(episodes: list[list[np.ndarray]], path: Path, scale: int = 4, fps: int = 10):
     """Each frame: [observation | goal image | goal reconstruction], episodes one after another."""
     frames = [frame.repeat(scale, 0).repeat(scale, 1) for episode in episodes for frame in episode]
-    iio.imwrite(path, np.stack(frames), duration=1000 / fps, loop=0)
+    header = _label_strip(frames[0].shape[1], len(PANEL_LABELS), PANEL_LABELS)
+    iio.imwrite(path, np.stack([np.concatenate([header, f]) for f in frames]),
+                duration=1000 / fps, loop=0)
+
+
+def _label_strip(width: int, panels: int, labels) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    strip = Image.new("RGB", (width, 16), (255, 255, 255))
+    draw = ImageDraw.Draw(strip)
+    for i, label in enumerate(labels[:panels]):
+        draw.text((i * width // panels + 4, 2), label, fill=(0, 0, 0))
+    return np.asarray(strip)
