@@ -3,29 +3,19 @@ import math
 
 import numpy as np
 import pytest
+from conftest import TINY, train_tiny
 
 from rig.cli import main
 from rig.logger import read_progress
 
-TINY = [
-    "--env", "point", "--steps", "300", "--learning-starts", "100",
-    "--exploration.num-images", "200", "--vae.pretrain-steps", "20",
-    "--vae.batch-size", "32", "--vae.finetune-every-episodes", "2", "--vae.finetune-steps", "5",
-    "--eval.every-steps", "100", "--eval.episodes", "2", "--eval.video-episodes", "1",
-    "--td3.hidden-sizes", "64", "64", "--td3.batch-size", "32", "--buffer-size", "10000",
-    "--quiet",
-]
-
 
 def run(tmp_path, name, *extra):
-    out = tmp_path / name
-    assert main(["train", *TINY, "--out", str(out), *extra]) == 0
-    return out
+    return train_tiny(tmp_path / name, *extra)
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return run(tmp_path_factory.mktemp("e2e"), "run", "--seed", "3")
+def run_dir(tiny_run):
+    return tiny_run
 
 
 def test_run_directory_holds_every_output(run_dir):

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rig.images import check_image
 from rig.td3 import Actor
-from rig.vae import ConvVAE, FittedPrior, images_to_tensor
+from rig.vae import ConvVAE, FittedPrior
 
 
 class Agent:
@@ -33,6 +34,9 @@ class Agent:
 
     def act(self, image: np.ndarray, goal_image: np.ndarray) -> np.ndarray:
         """Action for one uint8 HxWx3 observation and goal image."""
+        size = self.vae.image_size
+        image = check_image(image, size, "image")
+        goal_image = check_image(goal_image, size, "goal image")
         z = self.encode(np.stack([image, goal_image]))
         return self.act_latent(z[:1], z[1:])[0]
 
@@ -62,6 +66,10 @@ class LatentGoalPolicy:
     def __call__(self, image: np.ndarray) -> np.ndarray:
         return self.agent.act_latent(self.agent.encode(image[None]), self.goal_latent)[0]
 
+    def final_metrics(self, image: np.ndarray) -> dict[str, float]:
+        """Latent distance between the final observation and the goal (needs no true state)."""
+        return {"latent_distance": float(np.linalg.norm(self.agent.encode(image[None]) - self.goal_latent))}
+
 
 class RandomPolicy:
     """Uniformly random actions; the baseline of the learning benchmark."""
@@ -78,5 +86,6 @@ class RandomPolicy:
     def __call__(self, image: np.ndarray) -> np.ndarray:
         return self.rng.uniform(self.action_space.low, self.action_space.high).astype(np.float32)
 
+    def final_metrics(self, image: np.ndarray) -> dict[str, float]:
+        return {}
 
-__all__ = ["Agent", "LatentGoalPolicy", "RandomPolicy", "images_to_tensor"]

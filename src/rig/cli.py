@@ -1,4 +1,4 @@
-"""The ``rig`` command: ``rig train``, ``rig methods``, ``rig tasks``."""
+"""The ``rig`` command. Each subcommand is a small function; errors are one line."""
 
 from __future__ import annotations
 
@@ -6,16 +6,26 @@ import argparse
 import dataclasses
 import os
 import sys
+from pathlib import Path
 
 USAGE = """usage: rig COMMAND [ARGS]
 
 commands:
-  train     train an agent (rig train --env point --steps 3000 --out runs/point)
+  train     train an agent             rig train --env point --out runs/point
+                                       rig train --resume runs/point [--steps N]
+  eval      evaluate a trained agent   rig eval --run runs/point --episodes 100
+  goal      write a task goal image    rig goal --env point --out goal.png
+  reach     drive toward a goal image  rig reach --run runs/point --goal goal.png
   methods   list the method presets
   tasks     list the tasks
 
-'rig train --help' lists every configuration field that can be overridden.
+'rig COMMAND --help' describes each command; 'rig train --help' lists every
+configuration field that can be overridden. Set RIG_TRACEBACK=1 for tracebacks.
 """
+
+
+class UsageError(Exception):
+    """Bad command-line input."""
 
 
 def _train(argv: list[str]) -> int:
@@ -23,34 +33,101 @@ def _train(argv: list[str]) -> int:
 
     from rig.envs import env_id
     from rig.presets import preset
-    from rig.trainer import RunDirectoryExists, train
+    from rig.trainer import resume, train
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--method", default="rig")
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument("--quiet", action="store_true")
+    pre.add_argument("--resume", type=Path)
     known, rest = pre.parse_known_args(argv)
-    try:
+    if known.resume is not None:
+        steps = argparse.ArgumentParser(add_help=False)
+        steps.add_argument("--steps", type=int)
+        parsed, extra = steps.parse_known_args(rest)
+        if extra:
+            raise UsageError(f"--resume takes only --steps and --quiet, got {' '.join(extra)}")
+        summary = resume(known.resume, parsed.steps, progress=not known.quiet)
+        out = known.resume
+    else:
         default = preset(known.method)
-    except ValueError as err:
-        return _fail(err)
-    if "-h" in rest or "--help" in rest:
-        print("extra flags: --overwrite (replace an existing run directory), --quiet (no progress bars)")
-    config = tyro.cli(type(default), default=default, args=rest, prog="rig train")
-    config = dataclasses.replace(config, method=known.method)
-    try:
+        if "-h" in rest or "--help" in rest:
+            print("extra flags: --resume DIR, --overwrite, --quiet (no progress bars)\n")
+        config = tyro.cli(type(default), default=default, args=rest, prog="rig train")
+        config = dataclasses.replace(config, method=known.method).validate()
         env_id(config.env)
         summary = train(config, overwrite=known.overwrite, progress=not known.quiet)
-    except (ValueError, RunDirectoryExists, FloatingPointError) as err:
-        return _fail(err)
-    distance = summary.get("eval/final_distance")
-    print(f"run written to {config.out}")
-    if distance is not None:
-        print(f"final evaluation distance: {distance:.3f} after {summary['env_steps']} env steps")
+        out = config.out
+    print(f"run written to {out}")
+    if "eval/final_distance" in summary:
+        print(
+            f"final evaluation distance: {summary['eval/final_distance']:.3f} "
+            f"after {summary['env_steps']} env steps"
+        )
     return 0
 
 
-def _methods() -> int:
+def _eval(argv: list[str]) -> int:
+    from rig.checkpoint import load_checkpoint
+    from rig.envs import make
+    from rig.evaluate import evaluate, summarize
+
+    parser = argparse.ArgumentParser(prog="rig eval", description="Evaluate a trained agent on fresh goals.")
+    parser.add_argument("--run", type=Path, required=True, help="run directory")
+    parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1, help="goal seed (training evaluations use 0)")
+    args = parser.parse_args(argv)
+    if args.episodes <= 0:
+        raise UsageError(f"--episodes must be positive, got {args.episodes}")
+    checkpoint = load_checkpoint(args.run)
+    config = checkpoint.config
+    env = make(config.env, image_size=config.image_size)
+    horizon = config.horizon or env.spec.max_episode_steps
+    seed = config.seed + config.eval.seed_offset + args.seed
+    result = evaluate(env, checkpoint.agent().goal_policy(), args.episodes, horizon, seed)
+    print(f"{args.run}: {config.method} on {config.env}, {args.episodes} fresh goals, "
+          f"checkpoint at env step {checkpoint.state['counters']['env_steps']}")
+    print(summarize(result.per_episode))
+    return 0
+
+
+def _goal(argv: list[str]) -> int:
+    import numpy as np
+
+    from rig.envs import make
+    from rig.images import save_goal_image
+
+    parser = argparse.ArgumentParser(prog="rig goal", description="Write a goal image of a task.")
+    parser.add_argument("--env", default="point")
+    parser.add_argument("--out", type=Path, default=Path("goal.png"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=int, default=48)
+    args = parser.parse_args(argv)
+    env = make(args.env, image_size=args.image_size)
+    env.reset(seed=args.seed)
+    goal = env.unwrapped.sample_goals(1)
+    state = goal["state_desired_goal"][0]
+    save_goal_image(args.out, goal["image_desired_goal"][0], state)
+    print(f"goal image written to {args.out} (true goal state {np.round(state, 3).tolist()})")
+    return 0
+
+
+def _reach(argv: list[str]) -> int:
+    from rig.reach import reach
+
+    parser = argparse.ArgumentParser(
+        prog="rig reach", description="Drive a trained agent's task toward a goal image."
+    )
+    parser.add_argument("--run", type=Path, required=True, help="run directory")
+    parser.add_argument("--goal", type=Path, required=True, help="goal image (any format Pillow reads)")
+    parser.add_argument("--out", type=Path, help="video path (default: RUN/reach.gif)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the start state")
+    args = parser.parse_args(argv)
+    reach(args.run, args.goal, args.out, args.seed)
+    return 0
+
+
+def _methods(argv: list[str]) -> int:
     from rig.presets import METHODS
 
     for m in METHODS.values():
@@ -58,7 +135,7 @@ def _methods() -> int:
     return 0
 
 
-def _tasks() -> int:
+def _tasks(argv: list[str]) -> int:
     from rig.envs import TASKS
 
     for name, gym_id in TASKS.items():
@@ -66,11 +143,14 @@ def _tasks() -> int:
     return 0
 
 
-def _fail(err: Exception) -> int:
-    print(f"rig: error: {err}", file=sys.stderr)
-    if os.environ.get("RIG_TRACEBACK"):
-        raise err
-    return 2
+COMMANDS = {
+    "train": _train,
+    "eval": _eval,
+    "goal": _goal,
+    "reach": _reach,
+    "methods": _methods,
+    "tasks": _tasks,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,10 +159,21 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
-    commands = {"train": lambda: _train(rest), "methods": _methods, "tasks": _tasks}
-    if command not in commands:
-        return _fail(ValueError(f"unknown command {command!r}; commands: {', '.join(commands)}"))
-    return commands[command]()
+    try:
+        if command not in COMMANDS:
+            raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
+        return COMMANDS[command](rest)
+    except KeyboardInterrupt:
+        print("rig: interrupted; resume with 'rig train --resume RUN_DIR'", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if os.environ.get("RIG_TRACEBACK"):
+            raise
+        message = " ".join(str(err).split())
+        if not isinstance(err, (ValueError, OSError, UsageError)) and type(err).__module__ != "rig.trainer":
+            message = f"{type(err).__name__}: {message} (RIG_TRACEBACK=1 shows where)"
+        print(f"rig: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -130,8 +130,10 @@ class Config:
     buffer_size: int = 1_000_000
     """Replay capacity in transitions."""
     device: str = "cpu"
-    checkpoint_every: int = 0
-    """Write a checkpoint every this many env steps (0: only at the end)."""
+    checkpoint_every: int = 1000
+    """Checkpoint at the first episode end after every this many env steps (0: only at the end)."""
+    save_buffer: bool = False
+    """Save the replay buffer with each checkpoint, so that ``--resume`` is exact."""
     vae: VAEConfig = field(default_factory=VAEConfig)
     td3: TD3Config = field(default_factory=TD3Config)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
@@ -169,11 +171,16 @@ class Config:
             problems.append("batch sizes must be positive")
         if self.td3.policy_delay <= 0:
             problems.append(f"td3.policy_delay must be positive, got {self.td3.policy_delay}")
+        if self.checkpoint_every < 0:
+            problems.append(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
         if self.eval.episodes <= 0 or self.eval.every_steps <= 0:
             problems.append("eval.episodes and eval.every_steps must be positive")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def with_steps(self, steps: int) -> Config:
+        return dataclasses.replace(self, steps=steps).validate()
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self), default=str))

@@ -20,6 +20,8 @@ class GoalPolicy(Protocol):
 
     def __call__(self, image: np.ndarray) -> np.ndarray: ...
 
+    def final_metrics(self, image: np.ndarray) -> dict[str, float]: ...
+
 
 @dataclass
 class EvalResult:
@@ -58,7 +60,8 @@ def evaluate(
         if record:
             frames.append(_panel(obs["image_observation"], goal_image, policy.goal_reconstruction))
             recordings.append(frames)
-        for key, value in info.items():
+        final = {**info, **policy.final_metrics(obs["image_observation"])}
+        for key, value in final.items():
             if isinstance(value, (bool, int, float, np.number, np.bool_)):
                 finals.setdefault(key, []).append(float(value))
     metrics = {}
@@ -75,3 +78,14 @@ def _panel(image: np.ndarray, goal: np.ndarray, reconstruction: np.ndarray | Non
     for part in parts:
         pieces += [part, gap]
     return np.concatenate(pieces[:-1], axis=1)
+
+
+def summarize(per_episode: dict[str, list[float]]) -> str:
+    """A plain table: metric, mean, std, 95% confidence interval of the mean, episodes."""
+    lines = [f"{'metric':<24}{'mean':>10}{'std':>10}{'95% CI':>22}{'n':>6}"]
+    for key, values in per_episode.items():
+        v = np.asarray(values, dtype=np.float64)
+        half = 1.96 * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+        ci = f"[{v.mean() - half:.3f}, {v.mean() + half:.3f}]"
+        lines.append(f"{key:<24}{v.mean():>10.3f}{v.std():>10.3f}{ci:>22}{len(v):>6}")
+    return "\n".join(lines)

@@ -20,15 +20,17 @@ def collect_exploration_images(
 
     With probability ``goal_reset_prob`` per step the task is instead put in a
     random goal state (``sample_goals`` + ``set_to_goal``), as the original
-    code did, so that the dataset covers the goal distribution.
+    code did, so that the dataset covers the goal distribution (tasks without
+    those methods get random actions only).
     """
     task = env.unwrapped
+    can_jump = hasattr(task, "sample_goals") and hasattr(task, "set_to_goal")
     obs, _ = env.reset(seed=int(rng.integers(2**31)))
     images = np.empty((config.num_images, *obs["image_observation"].shape), dtype=np.uint8)
     low, high = env.action_space.low, env.action_space.high
     steps_in_episode = 0
     for i in tqdm(range(config.num_images), desc="exploration data", disable=not progress):
-        if rng.random() < config.goal_reset_prob:
+        if can_jump and rng.random() < config.goal_reset_prob:
             images[i] = task.set_to_goal(task.sample_goals(1)["state_desired_goal"][0])
         else:
             images[i] = obs["image_observation"]

@@ -16,11 +16,14 @@ class Logger:
     added by rewriting the file, so columns never shift.
     """
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, rows: list[dict[str, float]] | None = None):
+        """``rows``: the rows of a resumed run; later rows in the files are dropped."""
         self.csv_path = run_dir / "progress.csv"
-        self.writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
-        self.rows: list[dict[str, float]] = []
-        self.fields: list[str] = []
+        self.rows = list(rows or [])
+        self.fields = list(dict.fromkeys(k for row in self.rows for k in row))
+        purge = int(self.rows[-1]["env_steps"]) + 1 if self.rows else None
+        self.writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"), purge_step=purge)
+        self._write(self.rows, "w", header=True)
 
     def log(self, row: dict[str, float], step: int) -> None:
         row = {k: float(v) for k, v in row.items()}

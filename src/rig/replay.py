@@ -139,3 +139,22 @@ class ReplayBuffer:
         frames = self.frames[used].reshape(-1, *self.frames.shape[2:])
         self.latents[used] = encode(frames).reshape(len(used), self.horizon + 1, -1)
         self.rollout_goals[used] = encode(self.rollout_goal_images[used])
+
+    # ----- persistence --------------------------------------------------------
+    _ARRAYS = ("frames", "latents", "states", "actions", "terminals", "rollout_goals",
+               "rollout_goal_images", "lengths")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The stored episodes (only the slots in use) and the write position."""
+        used = min(self.episodes_started, self.max_episodes)
+        state = {name: getattr(self, name)[:used] for name in self._ARRAYS}
+        state["counters"] = np.array([self._slot, self.episodes_started])
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        used = len(state["lengths"])
+        if used > self.max_episodes:
+            raise ValueError(f"saved buffer holds {used} episodes; this one holds {self.max_episodes}")
+        for name in self._ARRAYS:
+            getattr(self, name)[:used] = state[name]
+        self._slot, self.episodes_started = (int(v) for v in state["counters"])

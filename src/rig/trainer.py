@@ -1,5 +1,9 @@
 """Algorithm 1 of the paper, in order: explore, pretrain the VAE, fit the prior, then
-practise imagined goals with TD3, fine-tuning the VAE every K episodes."""
+practise imagined goals with TD3, fine-tuning the VAE every K episodes.
+
+A run checkpoints at episode ends (atomically); :func:`resume` continues it.
+With ``save_buffer`` the resumed run reproduces the uninterrupted one exactly.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from tqdm.auto import tqdm
 
 from rig import artifacts
 from rig.agent import Agent
-from rig.checkpoint import save_checkpoint
+from rig.checkpoint import load_checkpoint, save_arrays, save_checkpoint
 from rig.config import Config
-from rig.envs import make
+from rig.envs import check_task, make
 from rig.evaluate import evaluate
 from rig.exploration import collect_exploration_images
 from rig.logger import Logger
@@ -28,16 +32,25 @@ from rig.td3 import TD3
 from rig.vae import ConvVAE, FittedPrior
 from rig.vae_trainer import VAETrainer
 
+DATASET_FILE = "exploration_images.npy"
+
 
 class RunDirectoryExists(Exception):
     """The run directory already holds a run and ``overwrite`` was not given."""
+
+
+class TrainingDiverged(Exception):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
 def prepare_run_dir(out: Path, overwrite: bool) -> Path:
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise RunDirectoryExists(f"run directory {out} is not empty; pass --overwrite to replace it")
+            raise RunDirectoryExists(
+                f"run directory {out} is not empty; pass --resume {out} to continue it "
+                "or --overwrite to replace it"
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
@@ -56,11 +69,12 @@ class RIGTrainer:
 
         self.env = make(config.env, image_size=config.image_size)
         self.eval_env = make(config.env, image_size=config.image_size)
-        self.horizon = config.horizon or self.env.spec.max_episode_steps
+        check_task(self.env, config.image_size)
+        self.horizon = config.horizon or (self.env.spec.max_episode_steps if self.env.spec else 0)
         if not self.horizon:
             raise ValueError(f"task {config.env} has no time limit; set --horizon")
         obs_space = self.env.observation_space
-        image_shape = obs_space["image_observation"].shape
+        self.has_state = "state_observation" in obs_space.spaces
         action_space = self.env.action_space
         self.action_low, self.action_high = action_space.low, action_space.high
 
@@ -74,22 +88,29 @@ class RIGTrainer:
         self.buffer = ReplayBuffer(
             c.buffer_size,
             self.horizon,
-            image_shape,
+            obs_space["image_observation"].shape,
             action_space.shape[0],
             c.vae.latent_dim,
-            obs_space["state_observation"].shape[0],
+            obs_space["state_observation"].shape[0] if self.has_state else 0,
             self.rng,
         )
         self.env_goal_images: np.ndarray | None = None
         self.env_goal_latents: np.ndarray | None = None
+        if c.relabel.env > 0 and not hasattr(self.env.unwrapped, "sample_goals"):
+            raise ValueError(f"relabel.env > 0 needs a task with sample_goals; {c.env} has none")
         self.relabeler = GoalRelabeler(c.relabel, self._sample_prior, self._sample_env_goals)
         self.noise = ExplorationNoise(c.noise, self.action_low, self.action_high, self.rng)
-        self.logger = Logger(self.run_dir)
+        self.dataset: np.ndarray | None = None
+        self.vae_trainer: VAETrainer | None = None
+        self.logger: Logger | None = None
         self.env_steps = 0
         self.episodes = 0
-        self.last_metrics: dict[str, float] = {}
+        self.last_checkpoint_steps: int | None = None
+        self.train_metrics: dict[str, float] = {}
         self.eval_metrics: dict[str, float] = {}
+        self.rl_seconds = 0.0
         self.update_seconds = 0.0
+        self._episode_start: float | None = None
 
     # ----- goal sources -----------------------------------------------------
     def _sample_prior(self, n: int) -> np.ndarray:
@@ -117,46 +138,56 @@ class RIGTrainer:
 
     # ----- Algorithm 1 ------------------------------------------------------
     def run(self) -> dict[str, float]:
+        """Lines 1-3 (unless resumed), then the episode loop, then the run's artifacts."""
         c = self.config
-        c.save(self.run_dir / "config.json")
-        start = time.perf_counter()
-        self.dataset = collect_exploration_images(
-            self.env, c.exploration, self.horizon, self.rng, progress=self.progress
+        if self.logger is None:
+            self._prepare()
+        bar = tqdm(
+            total=c.steps, initial=self.env_steps, desc="rig train", unit="step",
+            disable=not self.progress,
         )
-        self.vae_trainer = VAETrainer(self.vae, self.dataset, c.vae, self.rng)
-        self.last_metrics.update(self._pretrain_vae())
-        if c.relabel.env > 0:
-            self.env_goal_images = self.env.unwrapped.sample_goals(c.relabel.env_goal_pool)[
-                "image_desired_goal"
-            ]
-        self._refresh_representation()
-        self._evaluate_and_log(time.perf_counter())
-
-        rl_start = time.perf_counter()
-        bar = tqdm(total=c.steps, desc="rig train", unit="step", disable=not self.progress)
         while self.env_steps < c.steps:
-            self._run_episode(bar, rl_start)
+            self._episode_start = time.perf_counter()
+            self._run_episode(bar)
             self.episodes += 1
             k = c.vae.finetune_every_episodes
             if k and self.episodes % k == 0 and self.env_steps < c.steps:
-                self.last_metrics.update(self._finetune_vae())
+                self.train_metrics.update(self._finetune_vae())
+            self.rl_seconds += time.perf_counter() - self._episode_start
+            self._episode_start = None
+            if self._checkpoint_due():
+                self.save_checkpoint()
         bar.close()
+        return self._finish()
 
-        summary = self._finish(time.perf_counter() - start, time.perf_counter() - rl_start)
-        return summary
-
-    def _pretrain_vae(self) -> dict[str, float]:
-        steps = self.config.vae.pretrain_steps
-        if self.progress:
-            print(f"pretraining the VAE: {steps} steps on {len(self.dataset)} images", flush=True)
-        return self.vae_trainer.train(steps)
+    def _prepare(self) -> None:
+        """Lines 1-3: exploration data, VAE pretraining, prior fit; then the first evaluation."""
+        c = self.config
+        c.save(self.run_dir / "config.json")
+        self.logger = Logger(self.run_dir)
+        self.dataset = collect_exploration_images(
+            self.env, c.exploration, self.horizon, self.rng, progress=self.progress
+        )
+        save_arrays(self.run_dir / DATASET_FILE, self.dataset)
+        self.vae_trainer = VAETrainer(self.vae, self.dataset, c.vae, self.rng)
+        self.train_metrics.update(self.vae_trainer.train(c.vae.pretrain_steps, progress=self.progress))
+        if c.relabel.env > 0:
+            goals = self.env.unwrapped.sample_goals(c.relabel.env_goal_pool)
+            self.env_goal_images = goals["image_desired_goal"]
+        self._refresh_representation()
+        self._evaluate_and_log()
+        self.save_checkpoint()
 
     def _finetune_vae(self) -> dict[str, float]:
-        metrics = self.vae_trainer.train(self.config.vae.finetune_steps, self.buffer.sample_images)
+        """Line 23: fine-tune on the dataset and replay images, then refresh every latent."""
+        try:
+            metrics = self.vae_trainer.train(self.config.vae.finetune_steps, self.buffer.sample_images)
+        except FloatingPointError as err:
+            self._diverged(str(err))
         self._refresh_representation()
         return metrics
 
-    def _run_episode(self, bar, rl_start: float) -> None:
+    def _run_episode(self, bar) -> None:
         """Lines 5-22: one episode toward an imagined goal, with TD3 updates after every step."""
         c = self.config
         goal_latent = self.prior.sample(1, self.rng)
@@ -165,26 +196,29 @@ class RIGTrainer:
         self.noise.reset()
         latent = self._encode(obs["image_observation"][None])
         self.buffer.start_episode(
-            obs["image_observation"], latent[0], obs["state_observation"], goal_latent[0], goal_image
+            obs["image_observation"], latent[0], self._state(obs), goal_latent[0], goal_image
         )
         for _ in range(self.horizon):
             action = self.noise(self.agent.act_latent(latent, goal_latent)[0])
             obs, _, terminated, truncated, _ = self.env.step(action)
             latent = self._encode(obs["image_observation"][None])
             self.buffer.add_step(
-                action, obs["image_observation"], latent[0], obs["state_observation"], terminated
+                action, obs["image_observation"], latent[0], self._state(obs), terminated
             )
             self.env_steps += 1
             bar.update(1)
             if self.env_steps >= c.learning_starts:
                 self._train_td3(c.td3.updates_per_step)
             if self.env_steps % c.eval.every_steps == 0 or self.env_steps == c.steps:
-                self._evaluate_and_log(rl_start)
-                bar.set_postfix(
-                    final_distance=f"{self.eval_metrics.get('eval/final_distance', np.nan):.3f}"
-                )
+                self._evaluate_and_log()
+                distance = self.eval_metrics.get("eval/final_distance")
+                if distance is not None:
+                    bar.set_postfix(final_distance=f"{distance:.3f}")
             if terminated or truncated or self.env_steps >= c.steps:
                 break
+
+    def _state(self, obs: dict) -> np.ndarray:
+        return obs["state_observation"] if self.has_state else np.zeros(0, np.float32)
 
     def _train_td3(self, updates: int) -> None:
         """Lines 11-15: sample, relabel goals, recompute rewards, update TD3."""
@@ -205,10 +239,22 @@ class RIGTrainer:
                 )
             ]
             metrics = self.td3.update(*tensors)
-        self.last_metrics.update({k: float(v) for k, v in metrics.items()})
         self.update_seconds += time.perf_counter() - tick
+        for key, value in metrics.items():
+            value = float(value)
+            if not np.isfinite(value):
+                self._diverged(f"{key.removeprefix('td3/')} became {value}")
+            self.train_metrics[key] = value
 
-    def _evaluate_and_log(self, rl_start: float) -> None:
+    def _diverged(self, what: str) -> None:
+        kept = (
+            f"the last good checkpoint (env step {self.last_checkpoint_steps}) is kept in {self.run_dir}"
+            if self.last_checkpoint_steps is not None
+            else "no checkpoint was written yet"
+        )
+        raise TrainingDiverged(f"training stopped at env step {self.env_steps}: {what}; {kept}")
+
+    def _evaluate_and_log(self) -> None:
         c = self.config
         result = evaluate(
             self.eval_env,
@@ -218,45 +264,96 @@ class RIGTrainer:
             seed=c.seed + c.eval.seed_offset,
         )
         self.eval_metrics = result.metrics
-        elapsed = max(time.perf_counter() - rl_start, 1e-9)
+        elapsed = self.rl_seconds
+        if self._episode_start is not None:
+            elapsed += time.perf_counter() - self._episode_start
         row = {
             "env_steps": self.env_steps,
             "episodes": self.episodes,
             "td3_updates": self.td3.updates,
             "time/rl_seconds": elapsed,
-            "time/env_steps_per_s": self.env_steps / elapsed,
+            "time/env_steps_per_s": self.env_steps / elapsed if elapsed else 0.0,
             "time/updates_per_s": self.td3.updates / max(self.update_seconds, 1e-9),
             **result.metrics,
-            **self.last_metrics,
+            **self.train_metrics,
         }
         bad = [k for k, v in row.items() if not np.isfinite(v)]
         if bad:
-            raise FloatingPointError(f"non-finite values at step {self.env_steps}: {', '.join(bad)}")
+            self._diverged(f"non-finite {', '.join(bad)}")
         self.logger.log(row, self.env_steps)
-        if c.checkpoint_every and self.env_steps % c.checkpoint_every == 0:
-            self._save_checkpoint()
 
-    def _checkpoint_payload(self) -> dict:
-        return {
-            "config": self.config.to_dict(),
-            "vae": self.vae.state_dict(),
-            "vae_trainer": self.vae_trainer.state_dict(),
-            "prior": self.prior.state_dict(),
-            "td3": self.td3.state_dict(),
-            "spaces": {
-                "action_dim": int(self.action_high.shape[0]),
-                "action_scale": self.action_high.tolist(),
+    # ----- checkpoints ------------------------------------------------------
+    def _checkpoint_due(self) -> bool:
+        every = self.config.checkpoint_every
+        last = self.last_checkpoint_steps or 0
+        return bool(every) and self.env_steps // every > last // every and self.env_steps < self.config.steps
+
+    def save_checkpoint(self) -> None:
+        """Everything needed to continue the run, written atomically (the buffer first)."""
+        buffer_file = None
+        if self.config.save_buffer:
+            buffer_file = f"replay_{self.env_steps:09d}.npz"
+            save_arrays(self.run_dir / buffer_file, self.buffer.state_dict())
+        save_checkpoint(
+            self.run_dir,
+            {
+                "config": self.config.to_dict(),
+                "vae": self.vae.state_dict(),
+                "vae_trainer": self.vae_trainer.state_dict(),
+                "prior": self.prior.state_dict(),
+                "td3": self.td3.state_dict(),
+                "spaces": {
+                    "action_dim": int(self.action_high.shape[0]),
+                    "action_scale": self.action_high.tolist(),
+                },
+                "counters": {
+                    "env_steps": self.env_steps,
+                    "episodes": self.episodes,
+                    "rl_seconds": self.rl_seconds,
+                    "update_seconds": self.update_seconds,
+                },
+                "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
+                "train_metrics": self.train_metrics,
+                "progress_rows": self.logger.rows,
+                "env_goal_images": self.env_goal_images,
+                "buffer_file": buffer_file,
             },
-            "counters": {"env_steps": self.env_steps, "episodes": self.episodes},
-        }
+        )
+        self.last_checkpoint_steps = self.env_steps
+        for old in self.run_dir.glob("replay_*.npz"):
+            if old.name != buffer_file:
+                old.unlink()
 
-    def _save_checkpoint(self) -> None:
-        save_checkpoint(self.run_dir, self._checkpoint_payload())
+    def load_state(self, state: dict) -> None:
+        """Restore a checkpoint written by :meth:`save_checkpoint` (and its buffer, if saved)."""
+        self.dataset = np.load(self.run_dir / DATASET_FILE)
+        self.vae.load_state_dict(state["vae"])
+        self.vae.eval()
+        self.vae_trainer = VAETrainer(self.vae, self.dataset, self.config.vae, self.rng)
+        self.vae_trainer.load_state_dict(state["vae_trainer"])
+        self.td3.load_state_dict(state["td3"])
+        self.prior = FittedPrior(**state["prior"])
+        self.agent.prior = self.prior
+        counters = state["counters"]
+        self.env_steps, self.episodes = counters["env_steps"], counters["episodes"]
+        self.rl_seconds, self.update_seconds = counters["rl_seconds"], counters["update_seconds"]
+        self.last_checkpoint_steps = self.env_steps
+        self.train_metrics = dict(state["train_metrics"])
+        self.env_goal_images = state["env_goal_images"]
+        if self.env_goal_images is not None:
+            self.env_goal_latents = self._encode(self.env_goal_images)
+        if state["buffer_file"]:
+            with np.load(self.run_dir / state["buffer_file"]) as arrays:
+                self.buffer.load_state_dict(dict(arrays))
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        torch.set_rng_state(state["rng"]["torch"])
+        self.logger = Logger(self.run_dir, state["progress_rows"])
 
-    def _finish(self, total_seconds: float, rl_seconds: float) -> dict[str, float]:
+    # ----- the end ------------------------------------------------------------
+    def _finish(self) -> dict[str, float]:
         """Write the checkpoint, pictures, video and summary of the run."""
         c = self.config
-        self._save_checkpoint()
+        self.save_checkpoint()
         self.logger.close()
         artifacts.plot_learning_curve(
             self.logger.rows, self.run_dir / "learning_curve.png", title=f"{c.method} on {c.env}"
@@ -283,9 +380,8 @@ class RIGTrainer:
             "env_steps": self.env_steps,
             "episodes": self.episodes,
             "td3_updates": self.td3.updates,
-            "total_seconds": total_seconds,
-            "rl_seconds": rl_seconds,
-            "env_steps_per_s": self.env_steps / rl_seconds,
+            "rl_seconds": self.rl_seconds,
+            "env_steps_per_s": self.env_steps / max(self.rl_seconds, 1e-9),
             "updates_per_s": self.td3.updates / max(self.update_seconds, 1e-9),
             **{k: v for k, v in final.items() if k.startswith("eval/")},
         }
@@ -298,3 +394,17 @@ def train(config: Config, overwrite: bool = False, progress: bool = True) -> dic
     config.validate()
     run_dir = prepare_run_dir(config.out, overwrite)
     return RIGTrainer(config, run_dir, progress).run()
+
+
+def resume(run_dir: Path, steps: int | None = None, progress: bool = True) -> dict[str, float]:
+    """Continue the run in ``run_dir`` from its last checkpoint (optionally to more ``steps``)."""
+    checkpoint = load_checkpoint(run_dir)
+    config = checkpoint.config
+    if steps is not None:
+        config = config.with_steps(steps)
+        config.save(Path(run_dir) / "config.json")
+    trainer = RIGTrainer(config, Path(run_dir), progress)
+    trainer.load_state(checkpoint.state)
+    if progress:
+        print(f"resuming {run_dir} at env step {trainer.env_steps}", flush=True)
+    return trainer.run()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from rig.config import VAEConfig
 from rig.vae import ConvVAE, images_to_tensor
@@ -28,11 +29,15 @@ class VAETrainer:
         self.config = config
         self.rng = rng
         self.optimizer = torch.optim.Adam(vae.parameters(), lr=config.lr)
-        order = rng.permutation(len(dataset))
+        self.dataset = dataset
         n_test = max(1, round(len(dataset) * config.test_fraction))
-        self.test_images = dataset[order[:n_test]]
-        self.train_images = dataset[order[n_test:]]
+        self._split(rng.permutation(len(dataset))[:n_test])
         self.device = next(vae.parameters()).device
+
+    def _split(self, test_indices: np.ndarray) -> None:
+        self.test_indices = np.sort(test_indices)
+        self.test_images = self.dataset[self.test_indices]
+        self.train_images = np.delete(self.dataset, self.test_indices, axis=0)
 
     def _batch(self, replay: ImageSampler | None) -> torch.Tensor:
         size = self.config.batch_size
@@ -42,12 +47,19 @@ class VAETrainer:
             parts.append(replay(n_replay))
         return images_to_tensor(np.concatenate(parts), self.device)
 
-    def train(self, steps: int, replay: ImageSampler | None = None) -> dict[str, float]:
+    def train(
+        self, steps: int, replay: ImageSampler | None = None, progress: bool = False
+    ) -> dict[str, float]:
         """Run ``steps`` gradient steps; returns mean train losses and the test loss."""
         self.vae.train()
         totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-        for _ in range(steps):
+        for _ in tqdm(range(steps), desc="VAE training", unit="step", disable=not progress):
             losses = self.vae.loss(self._batch(replay), self.config.beta)
+            if not torch.isfinite(losses["loss"]):
+                raise FloatingPointError(
+                    f"VAE loss became {losses['loss'].item()} (recon {losses['recon'].item()}, "
+                    f"kl {losses['kl'].item()})"
+                )
             self.optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             self.optimizer.step()
@@ -68,7 +80,8 @@ class VAETrainer:
         return {f"vae/test_{k}": v.item() for k, v in losses.items()}
 
     def state_dict(self) -> dict:
-        return {"optimizer": self.optimizer.state_dict()}
+        return {"optimizer": self.optimizer.state_dict(), "test_indices": self.test_indices}
 
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
+        self._split(np.asarray(state["test_indices"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+from rig.envs.interface import check_task
 from rig.envs.point import PointEnv
 
 TASKS: dict[str, str] = {
@@ -27,13 +28,16 @@ def register_all() -> None:
 
 
 def env_id(name: str) -> str:
-    """The Gymnasium id of a task given by CLI name or by id."""
+    """The Gymnasium id of a task given by CLI name, by registered id, or as ``module:EnvId``."""
     if name in TASKS:
         return TASKS[name]
-    if name in TASKS.values():
+    if name in gym.registry or ":" in name:
         return name
     known = ", ".join(f"{k} ({v})" for k, v in TASKS.items())
-    raise ValueError(f"unknown task {name!r}; known tasks: {known}")
+    raise ValueError(
+        f"unknown task {name!r}; known tasks: {known}, any registered Gymnasium id, "
+        "or 'package.module:EnvId-v0' for a task of your own"
+    )
 
 
 def make(name: str, **kwargs) -> gym.Env:

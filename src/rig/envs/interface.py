@@ -1,0 +1,44 @@
+"""The interface a task (simulated or a real robot) implements to be trained with rig.
+
+Required: a Gymnasium env with a ``Dict`` observation space holding
+
+* ``image_observation``: the camera image, uint8 (S, S, 3) with S = 48 or 84;
+* ``image_desired_goal``: at every reset, an image of the goal for that episode
+  (used only by evaluation: training goals are imagined by the VAE);
+
+a ``Box`` action space, and an episode length (a Gymnasium time limit or ``--horizon``).
+
+Optional, never shown to the learner:
+
+* ``state_*`` keys and numeric ``info`` entries (``distance``, ``success``, ...): reported by
+  evaluation as true-state metrics;
+* ``sample_goals(n)`` and ``set_to_goal(goal)``: let the exploration data jump to goal
+  states and enable the ``relabel.env`` strategy.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+REQUIRED_IMAGE_KEYS = ("image_observation", "image_desired_goal")
+
+
+def check_task(env: gym.Env, image_size: int) -> None:
+    """Raise ``ValueError`` naming the first way ``env`` misses the interface above."""
+    name = env.spec.id if env.spec else type(env.unwrapped).__name__
+    space = env.observation_space
+    if not isinstance(space, spaces.Dict):
+        raise ValueError(f"task {name}: observation space must be a gymnasium Dict, got {space}")
+    for key in REQUIRED_IMAGE_KEYS:
+        if key not in space.spaces:
+            raise ValueError(f"task {name}: observations must hold {key!r} (has {sorted(space.spaces)})")
+        sub = space.spaces[key]
+        if sub.dtype != np.uint8 or sub.shape != (image_size, image_size, 3):
+            raise ValueError(
+                f"task {name}: {key} must be uint8 {(image_size, image_size, 3)}, "
+                f"got {sub.dtype} {sub.shape} (set the task's image size or --image-size)"
+            )
+    if not isinstance(env.action_space, spaces.Box):
+        raise ValueError(f"task {name}: the action space must be a Box, got {env.action_space}")

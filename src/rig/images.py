@@ -1,0 +1,58 @@
+"""Goal images from files or arrays: checked, converted and resized with a note saying so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+STATE_KEY = "rig:state_desired_goal"
+"""PNG text field in which `rig goal` stores the true goal state (for evaluation only)."""
+
+
+def check_image(image, size: int, name: str = "image") -> np.ndarray:
+    """Return ``image`` if it is a uint8 array of shape (size, size, 3); else a clear ValueError."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"{name} must be uint8 (0-255), got dtype {image.dtype}")
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"{name} must have shape (H, W, 3), got {image.shape}")
+    if image.shape[:2] != (size, size):
+        raise ValueError(f"{name} must be {size}x{size}, got {image.shape[0]}x{image.shape[1]}")
+    return image
+
+
+def load_goal_image(path: str | Path, size: int) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Read any image Pillow reads as a uint8 (size, size, 3) array.
+
+    Returns the image, notes on each conversion made, and the true goal state
+    if the file was written by ``rig goal`` (else None).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"goal image {path} does not exist")
+    try:
+        image = Image.open(path)
+        image.load()
+    except Exception as err:  # Pillow raises several types for unreadable files
+        raise ValueError(f"cannot read {path} as an image: {err}") from err
+    notes = []
+    state_text = image.info.get(STATE_KEY)
+    if image.mode != "RGB":
+        notes.append(f"converted {image.mode} to RGB")
+        image = image.convert("RGB")
+    if image.size != (size, size):
+        notes.append(f"resized {image.size[0]}x{image.size[1]} to {size}x{size}")
+        image = image.resize((size, size), Image.Resampling.BILINEAR)
+    state = np.asarray(json.loads(state_text), dtype=np.float32) if state_text else None
+    return np.array(image, dtype=np.uint8), notes, state
+
+
+def save_goal_image(path: str | Path, image: np.ndarray, state: np.ndarray | None = None) -> None:
+    """Write a goal image as PNG; the true state (if given) goes into a text field."""
+    info = PngImagePlugin.PngInfo()
+    if state is not None:
+        info.add_text(STATE_KEY, json.dumps(np.asarray(state).tolist()))
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(path, pnginfo=info)

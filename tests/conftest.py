@@ -1,0 +1,24 @@
+import pytest
+
+from rig.cli import main
+
+TINY = [
+    "--env", "point", "--steps", "300", "--learning-starts", "100",
+    "--exploration.num-images", "200", "--vae.pretrain-steps", "20",
+    "--vae.batch-size", "32", "--vae.finetune-every-episodes", "2", "--vae.finetune-steps", "5",
+    "--eval.every-steps", "100", "--eval.episodes", "2", "--eval.video-episodes", "1",
+    "--td3.hidden-sizes", "64", "64", "--td3.batch-size", "32", "--buffer-size", "10000",
+    "--quiet",
+]
+"""A `rig train` configuration that finishes in seconds."""
+
+
+def train_tiny(out, *extra):
+    assert main(["train", *TINY, "--out", str(out), *extra]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A finished tiny run (seed 3), shared by tests that only read it."""
+    return train_tiny(tmp_path_factory.mktemp("tiny") / "run", "--seed", "3")

@@ -1,0 +1,93 @@
+import importlib.util
+import re
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from conftest import TINY
+
+from rig.agent import Agent
+from rig.cli import main
+from rig.envs import check_task, make
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "camera_only_robot.py"
+
+
+def test_agent_act_validates_its_inputs(tiny_run):
+    agent = Agent.load(tiny_run)
+    image = np.zeros((48, 48, 3), np.uint8)
+    assert agent.act(image, image).shape == (2,)
+    with pytest.raises(ValueError, match="goal image must be uint8"):
+        agent.act(image, image.astype(np.float32))
+    with pytest.raises(ValueError, match=r"image must have shape \(H, W, 3\)"):
+        agent.act(image[..., 0], image)
+    with pytest.raises(ValueError, match="must be 48x48, got 84x84"):
+        agent.act(np.zeros((84, 84, 3), np.uint8), image)
+
+
+def test_goal_then_reach_reports_the_true_distance_and_writes_a_video(tiny_run, tmp_path, capsys):
+    goal = tmp_path / "goal.png"
+    assert main(["goal", "--env", "point", "--out", str(goal), "--seed", "2"]) == 0
+    video = tmp_path / "reach.gif"
+    assert main(["reach", "--run", str(tiny_run), "--goal", str(goal), "--out", str(video)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"final true distance to the goal: \d+\.\d+", out)
+    assert iio.imread(video).ndim == 4
+
+
+def test_reach_converts_other_images_with_a_note(tiny_run, tmp_path, capsys):
+    from PIL import Image
+
+    goal = tmp_path / "photo.jpg"
+    Image.new("L", (100, 60), 200).save(goal)
+    assert main(["reach", "--run", str(tiny_run), "--goal", str(goal), "--out", str(tmp_path / "r.gif")]) == 0
+    out = capsys.readouterr().out
+    assert "note:" in out and "converted L to RGB" in out and "resized 100x60 to 48x48" in out
+    assert "true distance unknown" in out
+
+
+def test_eval_prints_mean_spread_and_interval(tiny_run, capsys):
+    assert main(["eval", "--run", str(tiny_run), "--episodes", "5"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("distance"))
+    mean, std, low, high, n = re.findall(r"-?\d+\.?\d*", row)
+    assert float(low) <= float(mean) <= float(high) and int(n) == 5 and float(std) >= 0
+    assert main(["eval", "--run", str(tiny_run), "--episodes", "0"]) == 2
+
+
+def test_camera_only_example_trains_without_state(tmp_path):
+    spec = importlib.util.spec_from_file_location("camera_only_robot", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    env = make(example.ENV_ID)
+    check_task(env, 48)
+    obs, _ = env.reset(seed=0)
+    assert set(obs) == {"image_observation", "image_desired_goal"}
+
+    import tyro
+
+    from rig.config import Config
+    from rig.trainer import RIGTrainer
+
+    args = [a for a in TINY if a != "--quiet"] + ["--env", example.ENV_ID, "--out", str(tmp_path)]
+    config = tyro.cli(Config, args=args)
+    trainer = RIGTrainer(config, tmp_path, progress=False)
+    summary = trainer.run()
+    assert not trainer.has_state and trainer.buffer.states.shape[-1] == 0
+    assert np.isfinite(summary["eval/final_latent_distance"])
+    assert np.isfinite(summary["eval/final_distance"])  # from info: evaluation only
+
+
+def test_task_interface_errors_name_the_problem():
+    import gymnasium as gym
+    from gymnasium import spaces
+
+    class NoGoal(gym.Env):
+        observation_space = spaces.Dict({"image_observation": spaces.Box(0, 255, (48, 48, 3), np.uint8)})
+        action_space = spaces.Box(-1, 1, (2,))
+
+    with pytest.raises(ValueError, match="must hold 'image_desired_goal'"):
+        check_task(NoGoal(), 48)
+    with pytest.raises(ValueError, match=r"must be uint8 \(84, 84, 3\)"):
+        check_task(make("point"), 84)

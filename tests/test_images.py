@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+from PIL import Image
+
+from rig.images import check_image, load_goal_image, save_goal_image
+
+
+@given(arrays(st.sampled_from([np.uint8, np.float32, np.int64, np.uint16]), array_shapes(max_dims=4, max_side=50)))
+@settings(max_examples=200, deadline=None)
+def test_check_image_accepts_exactly_uint8_square_rgb(image):
+    valid = image.dtype == np.uint8 and image.shape == (48, 48, 3)
+    if valid:
+        assert check_image(image, 48) is not None
+    else:
+        with pytest.raises(ValueError) as err:
+            check_image(image, 48, "goal image")
+        assert str(err.value).startswith("goal image must")
+        assert "\n" not in str(err.value)
+
+
+@given(
+    width=st.integers(1, 120),
+    height=st.integers(1, 120),
+    mode=st.sampled_from(["RGB", "RGBA", "L", "P", "I;16"]),
+    fmt=st.sampled_from(["PNG", "BMP", "TIFF"]),
+)
+@settings(max_examples=40, deadline=None)
+def test_any_image_pillow_reads_becomes_a_goal_with_notes(tmp_path_factory, width, height, mode, fmt):
+    if fmt == "BMP" and mode in ("I;16", "RGBA"):
+        mode = "RGB"
+    path = tmp_path_factory.mktemp("img") / f"goal.{fmt.lower()}"
+    Image.new(mode, (width, height)).save(path, format=fmt)
+    image, notes, state = load_goal_image(path, 48)
+    assert image.shape == (48, 48, 3) and image.dtype == np.uint8 and image.flags.writeable
+    assert state is None
+    assert any("resized" in n for n in notes) == ((width, height) != (48, 48))
+    assert any("converted" in n for n in notes) == (Image.open(path).mode != "RGB")
+
+
+def test_goal_png_carries_its_true_state(tmp_path):
+    image = np.random.default_rng(0).integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    save_goal_image(tmp_path / "g.png", image, np.array([0.5, -1.25]))
+    loaded, notes, state = load_goal_image(tmp_path / "g.png", 48)
+    np.testing.assert_array_equal(loaded, image)
+    assert notes == []
+    np.testing.assert_allclose(state, [0.5, -1.25])
+
+
+def test_unreadable_and_missing_files(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_goal_image(bad, 48)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_goal_image(tmp_path / "missing.png", 48)
