@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
 from rig.envs.interface import check_task
 from rig.envs.point import PointEnv
@@ -10,6 +13,10 @@ from rig.envs.point import PointEnv
 TASKS: dict[str, str] = {
     "point": "rig/PointReach-v0",
     "point-wall": "rig/PointWall-v0",
+    "reacher": "rig/VisualReacher-v0",
+    "pusher": "rig/VisualPusher-v0",
+    "multi-pusher": "rig/VisualMultiPusher-v0",
+    "multi-pusher-variable": "rig/VisualMultiPusherVariable-v0",
 }
 """CLI task names and the Gymnasium ids they stand for."""
 
@@ -17,14 +24,37 @@ _REGISTRATIONS = {
     # id: (entry point, constructor kwargs, episode steps)
     "rig/PointReach-v0": ("rig.envs.point:PointEnv", {"wall": False}, 50),
     "rig/PointWall-v0": ("rig.envs.point:PointEnv", {"wall": True}, 50),
+    "rig/VisualReacher-v0": ("rig.envs.mujoco.reacher:ReacherEnv", {}, 50),
+    "rig/VisualPusher-v0": ("rig.envs.mujoco.pusher:PusherEnv", {}, 100),
+    "rig/VisualMultiPusher-v0": ("rig.envs.mujoco.pusher:MultiPusherEnv", {}, 100),
+    "rig/VisualMultiPusherVariable-v0": (
+        "rig.envs.mujoco.pusher:MultiPusherEnv", {"variable": True}, 100
+    ),
 }
+
+_MUJOCO_PACKAGE = "rig.envs.mujoco."
+
+
+def _make_vector_env(entry_point: str, num_envs: int, max_episode_steps: int, **kwargs):
+    """Gymnasium vector entry point of the MuJoCo tasks: N copies drawn in one framebuffer."""
+    from rig.envs.mujoco.vector import ArmVectorEnv
+
+    task = load_env_creator(entry_point)
+    return ArmVectorEnv(lambda: task(**kwargs), num_envs, max_episode_steps)
 
 
 def register_all() -> None:
     """Register every task with Gymnasium (safe to call more than once)."""
     for gym_id, (entry_point, kwargs, steps) in _REGISTRATIONS.items():
         if gym_id not in gym.registry:
-            gym.register(gym_id, entry_point, max_episode_steps=steps, kwargs=kwargs)
+            vector = (
+                functools.partial(_make_vector_env, entry_point)
+                if entry_point.startswith(_MUJOCO_PACKAGE)
+                else None
+            )
+            gym.register(
+                gym_id, entry_point, max_episode_steps=steps, kwargs=kwargs, vector_entry_point=vector
+            )
 
 
 def env_id(name: str) -> str:
@@ -46,6 +76,12 @@ def make(name: str, **kwargs) -> gym.Env:
     return gym.make(env_id(name), **kwargs)
 
 
+def make_vector(name: str, num_envs: int, **kwargs) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of a task; the MuJoCo tasks render them all in one framebuffer."""
+    register_all()
+    return gym.make_vec(env_id(name), num_envs, **kwargs)
+
+
 register_all()
 
-__all__ = ["TASKS", "PointEnv", "env_id", "make", "register_all"]
+__all__ = ["TASKS", "PointEnv", "env_id", "make", "make_vector", "register_all"]

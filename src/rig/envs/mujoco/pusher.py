@@ -1,0 +1,140 @@
+"""Visual Pusher tasks: push one or two pucks (and bring the hand) to goal positions.
+
+State layout: hand ``(x, y)``, then ``(x, y)`` of each puck.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rig.envs.mujoco.base import ArmEnv
+
+CONTACT_CLEARANCE = 0.07
+"""Goal hand positions keep this far from goal pucks (puck radius 0.04 + finger 0.022 + margin)."""
+
+
+class PusherEnv(ArmEnv):
+    """One puck. Hand starts at (0, 0.4), the puck at (0, 0.6); puck goals in
+    ``[-0.2, 0.2] x [0.5, 0.7]``, hand goals in ``[-0.05, 0.05] x [0.55, 0.65]``.
+    Success: hand distance + puck distance < 0.06 (the original code's threshold).
+    """
+
+    xml = "pusher.xml"
+    hand_low = np.array([-0.25, 0.35])
+    hand_high = np.array([0.25, 0.82])
+    puck_low = np.array([-0.3, 0.3])
+    """Bounds of puck positions (the table's walls at +-0.26 and 0.34..0.86, with slack)."""
+    puck_high = np.array([0.3, 0.9])
+    hand_start = np.array([0.0, 0.4])
+    puck_starts = np.array([[0.0, 0.6]])
+    puck_goal_low = np.array([[-0.2, 0.5]])
+    puck_goal_high = np.array([[0.2, 0.7]])
+    hand_goal_low = np.array([-0.05, 0.55])
+    hand_goal_high = np.array([0.05, 0.65])
+    success_distance = 0.06
+
+    def __init__(self, **kwargs):
+        self.num_pucks = len(self.puck_starts)
+        self.state_low = np.concatenate([self.hand_low, np.tile(self.puck_low, self.num_pucks)])
+        self.state_high = np.concatenate([self.hand_high, np.tile(self.puck_high, self.num_pucks)])
+        super().__init__(**kwargs)
+
+    def _bind(self) -> None:
+        self._puck_qpos = np.array(
+            [[self.model.joint(f"puck{i}_{a}").qposadr[0] for a in "xy"] for i in range(self.num_pucks)]
+        )
+
+    def _object_state(self) -> np.ndarray:
+        return self.data.qpos[self._puck_qpos.ravel()].copy()
+
+    def _set_objects(self, state: np.ndarray) -> None:
+        self.data.qpos[self._puck_qpos.ravel()] = state
+
+    def _start_state(self) -> np.ndarray:
+        return np.concatenate([self.hand_start, self.puck_starts.ravel()])
+
+    def _sample_goal_states(self, n: int) -> np.ndarray:
+        pucks = self.np_random.uniform(self.puck_goal_low, self.puck_goal_high, size=(n, self.num_pucks, 2))
+        hands = self.np_random.uniform(self.hand_goal_low, self.hand_goal_high, size=(n, 2))
+        touching = lambda: np.linalg.norm(hands[:, None] - pucks, axis=-1).min(-1) < CONTACT_CLEARANCE  # noqa: E731
+        bad = touching()
+        while bad.any():
+            hands[bad] = self.np_random.uniform(self.hand_goal_low, self.hand_goal_high, size=(int(bad.sum()), 2))
+            bad = touching()
+        return np.concatenate([hands, pucks.reshape(n, -1)], axis=1)
+
+    def puck_distances(self, state: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """Distance of each puck to its goal."""
+        return np.linalg.norm((state[2:] - goal[2:]).reshape(-1, 2), axis=-1)
+
+    def metrics(self, state: np.ndarray, goal: np.ndarray) -> dict[str, Any]:
+        hand = float(np.linalg.norm(state[:2] - goal[:2]))
+        puck = float(self.puck_distances(state, goal)[0])
+        return {
+            "distance": puck,
+            "hand_distance": hand,
+            "puck_distance": puck,
+            "hand_and_puck_distance": hand + puck,
+            "success": hand + puck < self.success_distance,
+        }
+
+
+class MultiPusherEnv(PusherEnv):
+    """Two pucks, puck 0 with goals in the left half of the workspace, puck 1 in the right.
+
+    Args:
+        variable: the test-time variant: each episode holds 0, 1 or 2 of the pucks
+            (uniformly); absent pucks are hidden, stay at their start and count as
+            reached. ``info["num_pucks"]`` tells how many are present.
+    """
+
+    xml = "multi_pusher.xml"
+    puck_starts = np.array([[-0.1, 0.6], [0.1, 0.6]])
+    puck_goal_low = np.array([[-0.2, 0.5], [0.05, 0.5]])
+    puck_goal_high = np.array([[-0.05, 0.7], [0.2, 0.7]])
+    success_distance = 0.06
+
+    def __init__(self, variable: bool = False, **kwargs):
+        self.variable = variable
+        super().__init__(**kwargs)
+
+    def _bind(self) -> None:
+        super()._bind()
+        self.present = np.ones(self.num_pucks, dtype=bool)
+        self._geoms = [self.model.body(f"puck{i}").geomadr[0] for i in range(self.num_pucks)]
+        self._rgba = self.model.geom_rgba[self._geoms].copy()
+
+    def _show_pucks(self, present: np.ndarray) -> None:
+        self.present = present
+        for geom, rgba, shown in zip(self._geoms, self._rgba, present):
+            self.model.geom_rgba[geom] = rgba if shown else 0.0
+            self.model.geom_contype[geom] = self.model.geom_conaffinity[geom] = int(shown)
+
+    def begin_episode(self, options: dict | None = None) -> None:
+        if self.variable:
+            count = self.np_random.integers(self.num_pucks + 1)
+            present = np.zeros(self.num_pucks, dtype=bool)
+            present[self.np_random.permutation(self.num_pucks)[:count]] = True
+            self._show_pucks(present)
+        super().begin_episode(options)
+
+    def _sample_goal_states(self, n: int) -> np.ndarray:
+        goals = super()._sample_goal_states(n)
+        pucks = goals[:, 2:].reshape(n, self.num_pucks, 2)
+        pucks[:, ~self.present] = self.puck_starts[~self.present]
+        return goals
+
+    def metrics(self, state: np.ndarray, goal: np.ndarray) -> dict[str, Any]:
+        hand = float(np.linalg.norm(state[:2] - goal[:2]))
+        pucks = self.puck_distances(state, goal) * self.present
+        mean = float(pucks.sum() / max(self.present.sum(), 1))
+        return {
+            "distance": mean if self.present.any() else hand,
+            "hand_distance": hand,
+            "puck_distance": mean,
+            **{f"puck{i}_distance": float(d) for i, d in enumerate(pucks)},
+            "num_pucks": int(self.present.sum()),
+            "success": bool((pucks < self.success_distance).all() and hand < self.success_distance),
+        }

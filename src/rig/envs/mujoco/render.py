@@ -1,0 +1,143 @@
+"""Headless MuJoCo rendering: one OpenGL context, many environments, one pixel read.
+
+The backend is EGL by default and OSMesa when EGL is unavailable (``MUJOCO_GL``
+picks one explicitly). Shadows, reflections, skybox and multisampling are off:
+at 48x48 they cost far more than everything else (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import mujoco
+import numpy as np
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+SYSTEM_PACKAGES = {"egl": "libegl1 libegl-mesa0 libgl1-mesa-dri", "osmesa": "libosmesa6"}
+"""Debian packages that provide each backend."""
+
+
+class RenderingUnavailable(RuntimeError):
+    """Neither EGL nor OSMesa could create an OpenGL context."""
+
+
+def _use_pyopengl_platform(name: str) -> None:
+    """Point PyOpenGL at ``name``; forget a platform chosen by an earlier, failed attempt."""
+    if os.environ.get("PYOPENGL_PLATFORM", name) != name:
+        for module in [m for m in sys.modules if m == "OpenGL" or m.startswith("OpenGL.")]:
+            del sys.modules[module]
+    os.environ["PYOPENGL_PLATFORM"] = name
+
+
+def _egl_context(width: int, height: int):
+    _use_pyopengl_platform("egl")
+    from mujoco.egl import GLContext
+
+    return GLContext(width, height)
+
+
+def _osmesa_context(width: int, height: int):
+    _use_pyopengl_platform("osmesa")
+    from mujoco.osmesa import GLContext
+
+    return GLContext(width, height)
+
+
+BACKENDS = {"egl": _egl_context, "osmesa": _osmesa_context}
+
+
+def create_gl_context(width: int, height: int):
+    """An OpenGL context made current: ``MUJOCO_GL`` if it names a backend, else EGL then OSMesa."""
+    requested = os.environ.get("MUJOCO_GL", "egl").lower()
+    order = [requested] + [b for b in BACKENDS if b != requested] if requested in BACKENDS else list(BACKENDS)
+    errors = []
+    for backend in order:
+        try:
+            context = BACKENDS[backend](width, height)
+            context.make_current()
+            return context
+        except Exception as err:  # each backend fails in its own way (ImportError, OSError, GLError)
+            errors.append(f"{backend}: {type(err).__name__}: {err}")
+    packages = " ".join(SYSTEM_PACKAGES[b] for b in BACKENDS)
+    raise RenderingUnavailable(
+        "no headless OpenGL backend works (" + "; ".join(errors) + "). "
+        f"On Debian/Ubuntu install them with: apt-get install {packages}"
+    )
+
+
+def disable_costly_effects(model: mujoco.MjModel) -> None:
+    """Turn off multisampling; shadows, reflections and skybox are scene flags (below)."""
+    model.vis.quality.offsamples = 0
+
+
+class BatchRenderer:
+    """Renders up to ``capacity`` (model, data) pairs as viewports of one offscreen framebuffer.
+
+    All views share the first model's assets (the pairs must be copies of one
+    scene) and are read back with a single ``mjr_readPixels``.
+    """
+
+    def __init__(self, model: mujoco.MjModel, image_size: int, capacity: int = 1, camera: str = "topview"):
+        self.image_size = image_size
+        self.capacity = capacity
+        self.columns = int(np.ceil(np.sqrt(capacity)))
+        self.rows = int(np.ceil(capacity / self.columns))
+        width, height = self.columns * image_size, self.rows * image_size
+        disable_costly_effects(model)
+        model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
+        model.vis.global_.offheight = max(model.vis.global_.offheight, height)
+        self._gl = create_gl_context(width, height)
+        self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_100)
+        mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._context)
+        self._scene = mujoco.MjvScene(model, maxgeom=max(100, 2 * model.ngeom))
+        for flag in ("mjRND_SHADOW", "mjRND_REFLECTION", "mjRND_SKYBOX"):
+            self._scene.flags[getattr(mujoco.mjtRndFlag, flag)] = 0
+        self._option = mujoco.MjvOption()
+        self._camera = mujoco.MjvCamera()
+        self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
+        self._camera.fixedcamid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, camera)
+        if self._camera.fixedcamid < 0:
+            raise ValueError(f"the model has no camera named {camera!r}")
+        self._viewports = [
+            mujoco.MjrRect(
+                (i % self.columns) * image_size,
+                (self.rows - 1 - i // self.columns) * image_size,
+                image_size,
+                image_size,
+            )
+            for i in range(capacity)
+        ]
+        self._pixels = np.empty((height, width, 3), dtype=np.uint8)
+        self._full = mujoco.MjrRect(0, 0, width, height)
+
+    def render(self, models: Sequence[mujoco.MjModel], datas: Sequence[mujoco.MjData]) -> np.ndarray:
+        """Images of each (model, data) pair, uint8 ``(n, S, S, 3)``, top row first."""
+        n = len(datas)
+        if n > self.capacity:
+            raise ValueError(f"{n} views requested; this renderer holds {self.capacity}")
+        self._gl.make_current()
+        for model, data, viewport in zip(models, datas, self._viewports):
+            mujoco.mjv_updateScene(
+                model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL, self._scene
+            )
+            mujoco.mjr_render(viewport, self._scene, self._context)
+        rows = self.rows if n > (self.rows - 1) * self.columns else int(np.ceil(n / self.columns))
+        height = rows * self.image_size
+        self._full.bottom = (self.rows - rows) * self.image_size
+        self._full.height = height
+        pixels = self._pixels[:height]
+        mujoco.mjr_readPixels(pixels, None, self._full, self._context)
+        s = self.image_size
+        grid = pixels[::-1].reshape(rows, s, self.columns, s, 3).transpose(0, 2, 1, 3, 4)
+        return grid.reshape(rows * self.columns, s, s, 3)[:n].copy()
+
+    def close(self) -> None:
+        """Release the OpenGL resources (also done when the object is garbage collected)."""
+        if self._context is not None:
+            self._gl.make_current()
+            self._context.free()
+            self._context = None
+            self._gl.free()
