@@ -1,0 +1,211 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from rig.envs import make, make_vector
+from rig.envs.mujoco import render
+from rig.envs.mujoco.pusher import CONTACT_CLEARANCE
+
+TASKS = {"reacher": 2, "pusher": 4, "multi-pusher": 6, "multi-pusher-variable": 6}
+"""CLI name -> state size."""
+
+
+def blue_pixels(image):
+    """Pixels of the (blue) puck 0."""
+    image = image.astype(int)
+    return int(((image[..., 2] > 150) & (image[..., 0] < 100)).sum())
+
+
+def red_pixels(image):
+    """Pixels of the (red) arm."""
+    image = image.astype(int)
+    return int(((image[..., 0] > 100) & (image[..., 1] < 80) & (image[..., 2] < 80)).sum())
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_registered_and_pass_gymnasium_checker(name):
+    env = make(name)
+    check_env(env.unwrapped)
+    assert env.spec.max_episode_steps == (50 if name == "reacher" else 100)
+
+
+@pytest.mark.parametrize("name,size", [(n, 48) for n in TASKS] + [("pusher", 84)])
+def test_reset_and_step_shapes_and_dtypes(name, size):
+    env = make(name, image_size=size)
+    obs, info = env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    for key in ("image_observation", "image_achieved_goal", "image_desired_goal", "observation"):
+        assert obs[key].shape == (size, size, 3) and obs[key].dtype == np.uint8
+    for key in ("state_observation", "state_achieved_goal", "state_desired_goal"):
+        assert obs[key].shape == (TASKS[name],) and obs[key].dtype == np.float32
+    assert isinstance(reward, float) and not terminated and not truncated
+    assert {"distance", "hand_distance", "success"} <= set(info)
+    assert red_pixels(obs["image_observation"]) > 0  # the arm is in view
+
+
+def test_same_seed_same_episode():
+    runs = []
+    for _ in range(2):
+        env = make("pusher")
+        obs, _ = env.reset(seed=7)
+        actions = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+        frames = [obs["image_desired_goal"]] + [env.step(a)[0]["image_observation"] for a in actions]
+        runs.append((np.stack(frames), env.unwrapped.true_state()))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    other, _ = make("pusher").reset(seed=8)
+    assert not np.array_equal(other["state_desired_goal"], make("pusher").reset(seed=7)[0]["state_desired_goal"])
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_set_to_goal_renders_the_goal_state_and_render_goal_restores(name):
+    env = make(name).unwrapped
+    obs, _ = env.reset(seed=3)
+    goal = obs["state_desired_goal"]
+    np.testing.assert_array_equal(env.render_goal(goal), obs["image_desired_goal"])
+    np.testing.assert_allclose(env.true_state(), obs["state_observation"])  # restored
+    assert not np.array_equal(env.render_image(), obs["image_desired_goal"])
+    image = env.set_to_goal({"state_desired_goal": goal})
+    np.testing.assert_array_equal(image, obs["image_desired_goal"])
+    np.testing.assert_allclose(env.true_state(), goal, atol=1e-6)
+    info = env.info()
+    assert info["distance"] == pytest.approx(0, abs=1e-6) and info["success"]
+
+
+def test_reset_honours_a_given_goal():
+    env = make("pusher")
+    goal = np.array([0.0, 0.6, 0.1, 0.55], np.float32)
+    obs, _ = env.reset(seed=0, options={"goal": goal})
+    np.testing.assert_allclose(obs["state_desired_goal"], goal)
+    np.testing.assert_array_equal(obs["image_desired_goal"], env.unwrapped.render_goal(goal))
+
+
+def test_goals_inside_their_ranges():
+    pusher = make("pusher").unwrapped
+    pusher.reset(seed=0)
+    goals = pusher.sample_goals(300)
+    s = goals["state_desired_goal"]
+    assert s.shape == (300, 4) and goals["image_desired_goal"].shape == (300, 48, 48, 3)
+    assert np.all((s[:, :2] >= [-0.05, 0.55]) & (s[:, :2] <= [0.05, 0.65]))
+    assert np.all((s[:, 2:] >= [-0.2, 0.5]) & (s[:, 2:] <= [0.2, 0.7]))
+    assert np.linalg.norm(s[:, :2] - s[:, 2:], axis=1).min() >= CONTACT_CLEARANCE - 1e-6
+
+    reacher = make("reacher").unwrapped
+    reacher.reset(seed=0)
+    hands = reacher.sample_goals(300)["state_desired_goal"]
+    assert np.all((hands >= [-0.2, 0.55]) & (hands <= [0.2, 0.75]))
+    assert hands[:, 0].std() > 0.1 and hands[:, 1].std() > 0.05
+
+    multi = make("multi-pusher").unwrapped
+    multi.reset(seed=0)
+    pucks = multi.sample_goals(200)["state_desired_goal"][:, 2:]
+    assert np.all(pucks[:, 0] < 0) and np.all(pucks[:, 2] > 0)  # each puck in its own half
+
+
+def test_hand_moves_two_centimetres_per_step_and_pushes_the_puck():
+    env = make("pusher")
+    obs, _ = env.reset(seed=0)
+    assert obs["state_observation"] == pytest.approx([0.0, 0.4, 0.0, 0.6], abs=1e-6)
+    obs, *_ = env.step(np.array([0.0, 1.0], np.float32))
+    assert obs["state_observation"][1] == pytest.approx(0.42, abs=1e-6)
+    for _ in range(30):
+        obs, *_ = env.step(np.array([0.0, 1.0], np.float32))
+    hand, puck = obs["state_observation"][:2], obs["state_observation"][2:]
+    assert puck[1] > 0.7 and puck[1] - hand[1] == pytest.approx(0.062, abs=0.01)
+    for _ in range(40):
+        obs, *_ = env.step(np.array([1.0, 1.0], np.float32))
+    assert obs["state_observation"][:2] == pytest.approx([0.25, 0.82], abs=1e-6)  # hand range
+
+
+def test_arm_occludes_the_puck_beneath_it():
+    env = make("pusher").unwrapped
+    env.reset(seed=0)
+    clear = env.set_to_goal(np.array([0.2, 0.6, -0.15, 0.5]))
+    hidden = env.set_to_goal(np.array([0.0, 0.65, 0.0, 0.5]))  # forearm passes over the puck
+    assert blue_pixels(clear) > 20
+    assert blue_pixels(hidden) < blue_pixels(clear) / 2
+
+
+def test_variable_pusher_holds_zero_one_or_two_pucks():
+    env = make("multi-pusher-variable").unwrapped
+    counts = []
+    for seed in range(40):
+        obs, info = env.reset(seed=seed)
+        counts.append(info["num_pucks"])
+        assert info["num_pucks"] == env.present.sum()
+        if not env.present[0]:  # a hidden puck is drawn in neither image
+            assert blue_pixels(obs["image_observation"]) == blue_pixels(obs["image_desired_goal"]) == 0
+        if info["num_pucks"] == 0:
+            assert info["distance"] == info["hand_distance"]
+    assert set(counts) == {0, 1, 2}
+    fixed = make("multi-pusher")
+    assert all(fixed.reset(seed=seed)[1]["num_pucks"] == 2 for seed in range(5))
+
+
+def test_vector_env_batches_images_and_restarts_episodes():
+    envs = make_vector("pusher", 3, max_episode_steps=4)
+    obs, info = envs.reset(seed=0)
+    assert obs["image_observation"].shape == (3, 48, 48, 3) and info["distance"].shape == (3,)
+    single = make("pusher").unwrapped
+    single.reset(seed=0)
+    for i in range(3):
+        np.testing.assert_array_equal(single.set_to_goal(obs["state_observation"][i]), obs["image_observation"][i])
+    actions = np.zeros((3, 2), np.float32)
+    truncations = [envs.step(actions)[3] for _ in range(5)]
+    assert [t.all() for t in truncations] == [False, False, False, True, False]
+    np.testing.assert_allclose(envs.step(actions)[0]["state_observation"][:, :2], [[0, 0.4]] * 3, atol=1e-6)
+    envs.close()
+
+
+def test_gymnasium_make_vec_uses_the_batched_renderer():
+    envs = gym.make_vec("rig/VisualReacher-v0", num_envs=2)
+    assert type(envs).__name__ == "ArmVectorEnv" and envs.max_episode_steps == 50
+    envs.close()
+
+
+def test_presampled_goals_cached_where_the_user_says(tmp_path):
+    path = tmp_path / "goals" / "pusher.npz"
+    env = make("pusher", goal_cache=path).unwrapped
+    env.num_presampled_goals = 5
+    obs, _ = env.reset(seed=0)
+    assert path.exists()
+    cached = np.load(path)
+    i = np.flatnonzero((cached["state_desired_goal"] == obs["state_desired_goal"]).all(axis=1))
+    assert len(i) == 1
+    np.testing.assert_array_equal(cached["image_desired_goal"][i[0]], obs["image_desired_goal"])
+    again = make("pusher", goal_cache=path).unwrapped
+    np.testing.assert_array_equal(again.presampled_goals()["state_desired_goal"], cached["state_desired_goal"])
+
+
+def test_state_goal_keys_give_vectorized_distance_reward():
+    env = make("pusher", goal_keys="state").unwrapped
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(obs["desired_goal"], obs["state_desired_goal"])
+    achieved = np.zeros((2, 4))
+    desired = np.array([[0, 0, 0, 0], [0, 0, 3, 4]], float)
+    np.testing.assert_allclose(env.compute_reward(achieved, desired, {}), [0.0, -5.0])
+
+
+def test_renderer_error_names_the_missing_system_packages(monkeypatch):
+    def broken(width, height):
+        raise OSError("cannot load library")
+
+    monkeypatch.setattr(render, "BACKENDS", {"egl": broken, "osmesa": broken})
+    with pytest.raises(render.RenderingUnavailable) as err:
+        render.create_gl_context(48, 48)
+    message = str(err.value)
+    assert "libegl1" in message and "libosmesa6" in message and "cannot load library" in message
+
+
+def test_renderer_falls_back_to_osmesa(monkeypatch):
+    class FakeContext:
+        def make_current(self):
+            pass
+
+    def broken(width, height):
+        raise ImportError("no EGL")
+
+    monkeypatch.delenv("MUJOCO_GL", raising=False)
+    monkeypatch.setattr(render, "BACKENDS", {"egl": broken, "osmesa": lambda w, h: FakeContext()})
+    assert isinstance(render.create_gl_context(48, 48), FakeContext)
