@@ -1,8 +1,9 @@
 """Headless MuJoCo rendering: one OpenGL context, many environments, one pixel read.
 
 The backend is EGL by default and OSMesa when EGL is unavailable (``MUJOCO_GL``
-picks one explicitly). Shadows, reflections, skybox and multisampling are off:
-at 48x48 they cost far more than everything else (see DESIGN.md).
+picks one explicitly). Shadows, reflections, skybox, haze, post-processing and
+multisampling are off: at 48x48 they cost far more than everything else
+(see DESIGN.md and benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class BatchRenderer:
         self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_100)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._context)
         self._scene = mujoco.MjvScene(model, maxgeom=max(100, 2 * model.ngeom))
-        for flag in ("mjRND_SHADOW", "mjRND_REFLECTION", "mjRND_SKYBOX"):
+        for flag in ("mjRND_SHADOW", "mjRND_REFLECTION", "mjRND_SKYBOX", "mjRND_HAZE", "mjRND_POST_PROCESSING"):
             self._scene.flags[getattr(mujoco.mjtRndFlag, flag)] = 0
         self._option = mujoco.MjvOption()
         self._camera = mujoco.MjvCamera()

@@ -1,0 +1,138 @@
+"""Image env steps per second (physics + 48x48 camera image) on the pusher scene.
+
+Usage:
+    python benchmarks/render_speed.py [--steps 2000] [--repeats 3] [--image-size 48]
+
+Measures, in one run and on the same MJCF scene:
+
+* Gymnasium's ``MujocoEnv`` with its default ``rgb_array`` rendering (one
+  ``mujoco.Renderer`` per env, default scene flags), doing the same physics;
+  once with our XML as it is and once with MuJoCo's default quality settings
+  (multisampling, shadow map) put back into it;
+* ``rig``'s pusher: one env, and 16 envs in the batched vector env (one
+  framebuffer, one pixel read). For 16 envs the figure counts env steps, so
+  one vector step counts 16.
+
+Prints one line per configuration: median steps/s over the repeats and each repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+from gymnasium import spaces  # noqa: E402
+from gymnasium.envs.mujoco.mujoco_env import MujocoEnv  # noqa: E402
+
+from rig.envs import make, make_vector  # noqa: E402
+from rig.envs.mujoco.base import ASSETS  # noqa: E402
+from rig.envs.mujoco.pusher import PusherEnv  # noqa: E402
+
+
+class GymnasiumPusher(MujocoEnv):
+    """The pusher scene and physics in Gymnasium's ``MujocoEnv``, observed through ``render()``."""
+
+    def __init__(self, xml: Path, image_size: int):
+        super().__init__(
+            str(xml),
+            frame_skip=1,
+            observation_space=spaces.Box(0, 255, (image_size, image_size, 3), np.uint8),
+            render_mode="rgb_array",
+            width=image_size,
+            height=image_size,
+            camera_name="topview",
+        )
+        self._hand = self.model.body("hand").mocapid[0]
+
+    def step(self, action):
+        start = self.data.mocap_pos[self._hand, :2].copy()
+        target = np.clip(start + 0.02 * np.clip(action, -1, 1), PusherEnv.hand_low, PusherEnv.hand_high)
+        for k in range(1, PusherEnv.substeps + 1):
+            self.data.mocap_pos[self._hand, :2] = start + (target - start) * k / PusherEnv.substeps
+            mujoco.mj_step(self.model, self.data)
+        return self.render(), 0.0, False, False, {}
+
+    def reset_model(self):
+        return self.render()
+
+
+def with_mujoco_default_quality(directory: Path) -> Path:
+    """A copy of the pusher XML files whose scene uses MuJoCo's default offscreen quality."""
+    for name in ("pusher.xml", "scene.xml"):
+        text = (ASSETS / name).read_text()
+        text = text.replace('<quality offsamples="0" shadowsize="0"/>', "")
+        (directory / name).write_text(text)
+    return directory / "pusher.xml"
+
+
+def steps_per_second(step, reset, steps: int, envs_per_step: int) -> float:
+    reset()
+    for _ in range(20):  # warm-up
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return steps * envs_per_step / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--steps", type=int, default=2000, help="timed steps (vector steps for 16 envs)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--image-size", type=int, default=48)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    size = args.image_size
+
+    configs = {}
+    default_xml_dir = Path(tempfile.mkdtemp())
+    for label, xml in (
+        ("gymnasium MujocoEnv rgb_array, same XML", ASSETS / "pusher.xml"),
+        ("gymnasium MujocoEnv rgb_array, MuJoCo default quality", with_mujoco_default_quality(default_xml_dir)),
+    ):
+        env = GymnasiumPusher(xml, size)
+        configs[label] = (
+            lambda env=env: env.step(rng.uniform(-1, 1, 2)),
+            lambda env=env: env.reset(seed=0),
+            max(args.steps // 10, 50),
+            1,
+        )
+    single = make("pusher", image_size=size)
+    configs["rig pusher, 1 env"] = (
+        lambda: single.step(rng.uniform(-1, 1, 2).astype(np.float32)),
+        lambda: single.reset(seed=0),
+        args.steps,
+        1,
+    )
+    vector = make_vector("pusher", 16, image_size=size)
+    configs["rig pusher, 16 envs (batched vector env)"] = (
+        lambda: vector.step(rng.uniform(-1, 1, (16, 2)).astype(np.float32)),
+        lambda: vector.reset(seed=0),
+        max(args.steps // 4, 50),
+        16,
+    )
+
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, mujoco {mujoco.__version__}, MUJOCO_GL={os.environ['MUJOCO_GL']}, "
+          f"{size}x{size} images")
+    results = {}
+    for label, (step, reset, steps, per_step) in configs.items():
+        runs = [steps_per_second(step, reset, steps, per_step) for _ in range(args.repeats)]
+        results[label] = statistics.median(runs)
+        print(f"{label:55s} {results[label]:9.0f} env steps/s  (repeats: {', '.join(f'{r:.0f}' for r in runs)})")
+    baseline = results["gymnasium MujocoEnv rgb_array, same XML"]
+    print(f"speed-up of 1 rig env over gymnasium's default rendering of the same XML: "
+          f"{results['rig pusher, 1 env'] / baseline:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
