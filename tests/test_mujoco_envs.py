@@ -1,3 +1,8 @@
+import ctypes.util
+import os
+import subprocess
+import sys
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -191,21 +196,56 @@ def test_renderer_error_names_the_missing_system_packages(monkeypatch):
     def broken(width, height):
         raise OSError("cannot load library")
 
+    monkeypatch.setattr(render, "_REQUESTED", "")
+    monkeypatch.setattr(render, "egl_error", lambda: "no EGL device")
     monkeypatch.setattr(render, "BACKENDS", {"egl": broken, "osmesa": broken})
     with pytest.raises(render.RenderingUnavailable) as err:
         render.create_gl_context(48, 48)
     message = str(err.value)
-    assert "libegl1" in message and "libosmesa6" in message and "cannot load library" in message
+    assert "libegl1" in message and "libosmesa6" in message
+    assert "no EGL device" in message and "cannot load library" in message
 
 
-def test_renderer_falls_back_to_osmesa(monkeypatch):
-    class FakeContext:
-        def make_current(self):
-            pass
+class FakeContext:
+    def make_current(self):
+        pass
 
-    def broken(width, height):
-        raise ImportError("no EGL")
 
-    monkeypatch.delenv("MUJOCO_GL", raising=False)
-    monkeypatch.setattr(render, "BACKENDS", {"egl": broken, "osmesa": lambda w, h: FakeContext()})
+def test_renderer_falls_back_to_osmesa_without_touching_egl(monkeypatch):
+    def egl(width, height):
+        raise AssertionError("EGL must not be tried in this process once it is known to fail")
+
+    monkeypatch.setenv("MUJOCO_GL", "egl")  # restored after the test
+    monkeypatch.setattr(render, "_REQUESTED", "")
+    monkeypatch.setattr(render, "egl_error", lambda: "no EGL device")
+    monkeypatch.setattr(render, "BACKENDS", {"egl": egl, "osmesa": lambda w, h: FakeContext()})
     assert isinstance(render.create_gl_context(48, 48), FakeContext)
+
+
+def test_requested_backend_is_tried_first(monkeypatch):
+    tried = []
+
+    def backend(name):
+        def make(width, height):
+            tried.append(name)
+            return FakeContext()
+
+        return make
+
+    monkeypatch.setenv("MUJOCO_GL", "osmesa")
+    monkeypatch.setattr(render, "_REQUESTED", "osmesa")
+    monkeypatch.setattr(render, "BACKENDS", {"egl": backend("egl"), "osmesa": backend("osmesa")})
+    render.create_gl_context(48, 48)
+    assert tried == ["osmesa"]
+
+
+@pytest.mark.skipif(ctypes.util.find_library("OSMesa") is None, reason="libosmesa6 not installed")
+def test_osmesa_draws_the_same_image_as_egl():
+    code = (
+        "import numpy as np, rig.envs as E; o, _ = E.make('pusher').reset(seed=0); "
+        "print(o['image_observation'].astype(int).sum())"
+    )
+    env = {**os.environ, "MUJOCO_GL": "osmesa"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    obs, _ = make("pusher").reset(seed=0)
+    assert int(out.stdout.split()[-1]) == int(obs["image_observation"].astype(int).sum())

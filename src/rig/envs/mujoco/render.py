@@ -8,14 +8,18 @@ multisampling are off: at 48x48 they cost far more than everything else
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
 import sys
+import weakref
 from collections.abc import Sequence
 
 import mujoco
 import numpy as np
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+_REQUESTED = os.environ.get("MUJOCO_GL", "").lower()
+os.environ.setdefault("MUJOCO_GL", "egl")  # for mujoco.Renderer and Gymnasium's renderer too
 
 SYSTEM_PACKAGES = {"egl": "libegl1 libegl-mesa0 libgl1-mesa-dri", "osmesa": "libosmesa6"}
 """Debian packages that provide each backend."""
@@ -50,15 +54,41 @@ def _osmesa_context(width: int, height: int):
 BACKENDS = {"egl": _egl_context, "osmesa": _osmesa_context}
 
 
+@functools.cache
+def egl_error() -> str | None:
+    """Why EGL cannot make a context, or None if it can.
+
+    Tried in a child process: a failed EGL attempt leaves libEGL loaded, after
+    which OSMesa no longer works in this process.
+    """
+    code = "from mujoco.egl import GLContext; GLContext(8, 8).make_current()"
+    try:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    lines = result.stderr.strip().splitlines()
+    return None if result.returncode == 0 else (lines[-1] if lines else f"exit code {result.returncode}")
+
+
 def create_gl_context(width: int, height: int):
-    """An OpenGL context made current: ``MUJOCO_GL`` if it names a backend, else EGL then OSMesa."""
-    requested = os.environ.get("MUJOCO_GL", "egl").lower()
-    order = [requested] + [b for b in BACKENDS if b != requested] if requested in BACKENDS else list(BACKENDS)
+    """An OpenGL context made current.
+
+    ``MUJOCO_GL=egl|osmesa`` given by the user is tried first, then the other;
+    otherwise EGL if it works (checked once), else OSMesa.
+    """
     errors = []
+    if _REQUESTED in BACKENDS:
+        order = [_REQUESTED] + [b for b in BACKENDS if b != _REQUESTED]
+    elif egl_error() is None:
+        order = list(BACKENDS)
+    else:
+        order = ["osmesa"]
+        errors.append(f"egl: {egl_error()}")
     for backend in order:
         try:
             context = BACKENDS[backend](width, height)
             context.make_current()
+            os.environ["MUJOCO_GL"] = backend  # child processes use the backend that works
             return context
         except Exception as err:  # each backend fails in its own way (ImportError, OSError, GLError)
             errors.append(f"{backend}: {type(err).__name__}: {err}")
@@ -113,6 +143,7 @@ class BatchRenderer:
         ]
         self._pixels = np.empty((height, width, 3), dtype=np.uint8)
         self._full = mujoco.MjrRect(0, 0, width, height)
+        self._release = weakref.finalize(self, _release, self._gl, self._context)
 
     def render(self, models: Sequence[mujoco.MjModel], datas: Sequence[mujoco.MjData]) -> np.ndarray:
         """Images of each (model, data) pair, uint8 ``(n, S, S, 3)``, top row first."""
@@ -136,9 +167,11 @@ class BatchRenderer:
         return grid.reshape(rows * self.columns, s, s, 3)[:n].copy()
 
     def close(self) -> None:
-        """Release the OpenGL resources (also done when the object is garbage collected)."""
-        if self._context is not None:
-            self._gl.make_current()
-            self._context.free()
-            self._context = None
-            self._gl.free()
+        """Release the OpenGL resources (also done on garbage collection and at exit)."""
+        self._release()
+
+
+def _release(gl, context: mujoco.MjrContext) -> None:
+    gl.make_current()
+    context.free()
+    gl.free()
