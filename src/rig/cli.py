@@ -18,6 +18,7 @@ commands:
   reach     drive toward a goal image  rig reach --run runs/point --goal goal.png
   methods   list the method presets
   tasks     list the tasks
+  show      contact sheet of a task    rig show --env pusher --out pusher.png
 
 'rig COMMAND --help' describes each command; 'rig train --help' lists every
 configuration field that can be overridden. Set RIG_TRACEBACK=1 for tracebacks.
@@ -135,6 +136,28 @@ def _methods(argv: list[str]) -> int:
     return 0
 
 
+def _show(argv: list[str]) -> int:
+    from rig.envs import make
+    from rig.envs.contact_sheet import contact_sheet
+
+    parser = argparse.ArgumentParser(
+        prog="rig show", description="Write a contact sheet of a task's goal images and observations."
+    )
+    parser.add_argument("--env", default="pusher")
+    parser.add_argument("--out", type=Path, default=Path("sheet.png"))
+    parser.add_argument("--episodes", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=int, default=48)
+    args = parser.parse_args(argv)
+    if args.episodes <= 0:
+        raise UsageError(f"--episodes must be positive, got {args.episodes}")
+    sheet = contact_sheet(make(args.env, image_size=args.image_size), args.episodes, seed=args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(args.out)
+    print(f"contact sheet written to {args.out} (rows: episodes; columns: goal, then observations)")
+    return 0
+
+
 def _tasks(argv: list[str]) -> int:
     from rig.envs import TASKS
 
@@ -150,6 +173,7 @@ COMMANDS = {
     "reach": _reach,
     "methods": _methods,
     "tasks": _tasks,
+    "show": _show,
 }
 
 
