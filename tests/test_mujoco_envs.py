@@ -12,7 +12,7 @@ from rig.envs import make, make_vector
 from rig.envs.mujoco import render
 from rig.envs.mujoco.pusher import CONTACT_CLEARANCE
 
-TASKS = {"reacher": 2, "pusher": 4, "multi-pusher": 6, "multi-pusher-variable": 6}
+TASKS = {"reacher": 2, "pusher": 4, "multi-pusher": 6, "multi-pusher-variable": 6, "door": 3}
 """CLI name -> state size."""
 
 
@@ -106,6 +106,29 @@ def test_goals_inside_their_ranges():
     multi.reset(seed=0)
     pucks = multi.sample_goals(200)["state_desired_goal"][:, 2:]
     assert np.all(pucks[:, 0] < 0) and np.all(pucks[:, 2] > 0)  # each puck in its own half
+
+    door = make("door").unwrapped
+    door.reset(seed=0)
+    goals = door.sample_goals(200)["state_desired_goal"]
+    assert np.all((goals[:, 2] >= 0) & (goals[:, 2] <= 0.8)) and goals[:, 2].std() > 0.15
+    assert np.all((goals[:, :2] >= [-0.2, 0.45]) & (goals[:, :2] <= [0.2, 0.7]))
+
+
+def test_hooking_the_handle_opens_the_door():
+    env = make("door").unwrapped
+    env.reset(seed=0)
+
+    def move_to(target):
+        for _ in range(40):
+            env.step(np.clip((np.asarray(target) - env.true_state()[:2]) / env.max_speed, -1, 1))
+
+    move_to([0.03, 0.55])  # pushing through the air: the door stays shut
+    assert env.true_state()[2] == pytest.approx(0, abs=0.02)
+    move_to([0.12, 0.752])  # beside the handle's slot
+    move_to([0.03, 0.752])  # into the slot
+    assert env.true_state()[2] == pytest.approx(0, abs=0.02)
+    move_to([0.03, 0.55])  # pull
+    assert env.true_state()[2] > 0.3
 
 
 def test_hand_moves_two_centimetres_per_step_and_pushes_the_puck():

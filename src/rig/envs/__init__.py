@@ -17,6 +17,7 @@ TASKS: dict[str, str] = {
     "pusher": "rig/VisualPusher-v0",
     "multi-pusher": "rig/VisualMultiPusher-v0",
     "multi-pusher-variable": "rig/VisualMultiPusherVariable-v0",
+    "door": "rig/VisualDoor-v0",
 }
 """CLI task names and the Gymnasium ids they stand for."""
 
@@ -30,6 +31,7 @@ _REGISTRATIONS = {
     "rig/VisualMultiPusherVariable-v0": (
         "rig.envs.mujoco.pusher:MultiPusherEnv", {"variable": True}, 100
     ),
+    "rig/VisualDoor-v0": ("rig.envs.mujoco.door:DoorEnv", {}, 100),
 }
 
 _MUJOCO_PACKAGE = "rig.envs.mujoco."

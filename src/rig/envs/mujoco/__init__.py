@@ -1,8 +1,9 @@
 """The paper's simulated robot tasks on MuJoCo, with batched headless rendering."""
 
 from rig.envs.mujoco.base import ArmEnv
+from rig.envs.mujoco.door import DoorEnv
 from rig.envs.mujoco.pusher import MultiPusherEnv, PusherEnv
 from rig.envs.mujoco.reacher import ReacherEnv
 from rig.envs.mujoco.render import BatchRenderer, RenderingUnavailable
 
-__all__ = ["ArmEnv", "BatchRenderer", "MultiPusherEnv", "PusherEnv", "ReacherEnv", "RenderingUnavailable"]
+__all__ = ["ArmEnv", "BatchRenderer", "DoorEnv", "MultiPusherEnv", "PusherEnv", "ReacherEnv", "RenderingUnavailable"]
