@@ -12,7 +12,7 @@ from rig.envs import make, make_vector
 from rig.envs.mujoco import render
 from rig.envs.mujoco.pusher import CONTACT_CLEARANCE
 
-TASKS = {"reacher": 2, "pusher": 4, "multi-pusher": 6, "multi-pusher-variable": 6, "door": 3}
+TASKS = {"reacher": 2, "pusher": 4, "multi-pusher": 6, "multi-pusher-variable": 6, "door": 3, "pick-place": 4}
 """CLI name -> state size."""
 
 
@@ -112,6 +112,38 @@ def test_goals_inside_their_ranges():
     goals = door.sample_goals(200)["state_desired_goal"]
     assert np.all((goals[:, 2] >= 0) & (goals[:, 2] <= 0.8)) and goals[:, 2].std() > 0.15
     assert np.all((goals[:, :2] >= [-0.2, 0.45]) & (goals[:, :2] <= [0.2, 0.7]))
+
+
+def test_pick_place_grasps_lifts_and_drops_the_ball():
+    env = make("pick-place").unwrapped
+    assert env.action_space.shape == (3,)
+    env.reset(seed=1)
+    ball = env.true_state()[2:]
+
+    def move_to(target, grip, steps=40):
+        for _ in range(steps):
+            move = np.clip((np.asarray(target) - env.true_state()[:2]) / env.max_speed, -1, 1)
+            env.step(np.array([*move, grip], np.float32))
+
+    move_to([ball[0] + 0.1, ball[1]], grip=1)  # closed beside the ball: nothing held
+    assert not env.held
+    move_to(ball, grip=-1)
+    move_to(ball, grip=1, steps=1)
+    assert env.held
+    move_to([0.7, 0.2], grip=1)
+    np.testing.assert_allclose(env.true_state()[2:], [0.7, 0.2], atol=1e-6)  # carried
+    move_to([0.7, 0.2], grip=-1, steps=20)
+    assert not env.held and env.true_state()[3] == pytest.approx(0.025, abs=0.003)  # dropped
+
+
+def test_pick_place_goals_put_the_ball_in_the_air_half_of_the_time():
+    env = make("pick-place").unwrapped
+    env.reset(seed=0)
+    goals = env.sample_goals(400)["state_desired_goal"]
+    in_air = goals[:, 3] > 0.03
+    assert 0.4 < in_air.mean() < 0.6
+    np.testing.assert_allclose(goals[in_air, :2], goals[in_air, 2:])  # held by the hand
+    assert np.all((goals[:, 2] >= 0.45) & (goals[:, 2] <= 0.75)) and goals[:, 3].max() <= 0.25
 
 
 def test_hooking_the_handle_opens_the_door():

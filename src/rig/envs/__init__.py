@@ -18,6 +18,7 @@ TASKS: dict[str, str] = {
     "multi-pusher": "rig/VisualMultiPusher-v0",
     "multi-pusher-variable": "rig/VisualMultiPusherVariable-v0",
     "door": "rig/VisualDoor-v0",
+    "pick-place": "rig/VisualPickPlace-v0",
 }
 """CLI task names and the Gymnasium ids they stand for."""
 
@@ -32,6 +33,7 @@ _REGISTRATIONS = {
         "rig.envs.mujoco.pusher:MultiPusherEnv", {"variable": True}, 100
     ),
     "rig/VisualDoor-v0": ("rig.envs.mujoco.door:DoorEnv", {}, 100),
+    "rig/VisualPickPlace-v0": ("rig.envs.mujoco.pick_place:PickPlaceEnv", {}, 100),
 }
 
 _MUJOCO_PACKAGE = "rig.envs.mujoco."

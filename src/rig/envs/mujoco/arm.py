@@ -1,4 +1,4 @@
-"""The arm shared by every MuJoCo task: a mocap hand in a horizontal plane, links placed by IK.
+"""The arm shared by every MuJoCo task: a mocap hand moved by the action, links placed by IK.
 
 The hand (the only part that touches objects) is a mocap body that the action
 moves. The upper arm and forearm are drawn as capsules whose poses come from
@@ -26,24 +26,26 @@ class Arm:
     link_length = 0.6
     wrist_above_hand = 0.15
 
-    def __init__(self, model: mujoco.MjModel):
+    def __init__(self, model: mujoco.MjModel, axes: tuple[int, ...] = (0, 1)):
+        self.axes = list(axes)
+        """The coordinates (of x, y, z) that the hand moves along; the others keep their rest value."""
         self._hand = model.body("hand").mocapid[0]
         self._upper = model.body("upper_arm").mocapid[0]
         self._fore = model.body("forearm").mocapid[0]
-        self.height = float(model.body("hand").pos[2])
+        self.rest = model.body("hand").pos.copy()
 
     def hand(self, data: mujoco.MjData) -> np.ndarray:
-        """Hand position in the table plane, ``(x, y)``."""
-        return data.mocap_pos[self._hand, :2].copy()
+        """Hand coordinates along ``axes``."""
+        return data.mocap_pos[self._hand, self.axes].copy()
 
-    def move_hand(self, data: mujoco.MjData, xy: np.ndarray) -> None:
+    def move_hand(self, data: mujoco.MjData, coords: np.ndarray) -> None:
         """Move the hand only (cheap; for the physics substeps)."""
-        data.mocap_pos[self._hand, :2] = xy
+        data.mocap_pos[self._hand, self.axes] = coords
 
-    def place(self, data: mujoco.MjData, xy: np.ndarray) -> None:
-        """Move the hand to ``xy`` and pose the upper arm and forearm to reach it."""
-        self.move_hand(data, xy)
-        wrist = np.array([xy[0], xy[1], self.height + self.wrist_above_hand])
+    def place(self, data: mujoco.MjData, coords: np.ndarray) -> None:
+        """Move the hand to ``coords`` and pose the upper arm and forearm to reach it."""
+        self.move_hand(data, coords)
+        wrist = data.mocap_pos[self._hand] + np.array([0.0, 0.0, self.wrist_above_hand])
         reach = wrist - self.shoulder
         horizontal = np.hypot(reach[0], reach[1])
         distance = min(np.hypot(horizontal, reach[2]), 2 * self.link_length - 1e-6)

@@ -40,6 +40,11 @@ class ArmEnv(gym.Env):
     metadata: ClassVar[dict] = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     xml: ClassVar[str]
+    camera: ClassVar[str] = "topview"
+    hand_axes: ClassVar[tuple[int, ...]] = (0, 1)
+    """Coordinates (of x, y, z) that the first action entries move the hand along."""
+    extra_actions: ClassVar[int] = 0
+    """Action entries after the hand's (e.g. a gripper), handled by ``_actuate``."""
     hand_low: ClassVar[np.ndarray]
     hand_high: ClassVar[np.ndarray]
     state_low: ClassVar[np.ndarray]
@@ -69,7 +74,7 @@ class ArmEnv(gym.Env):
         self.goal_cache = Path(goal_cache) if goal_cache is not None else None
         self.model = mujoco.MjModel.from_xml_path(str(ASSETS / self.xml))
         self.data = mujoco.MjData(self.model)
-        self.arm = Arm(self.model)
+        self.arm = Arm(self.model, self.hand_axes)
         self._bind()
         self._renderer = renderer
         self._presampled: dict[str, np.ndarray] | None = None
@@ -92,7 +97,8 @@ class ArmEnv(gym.Env):
                 "state_desired_goal": state_space,
             }
         )
-        self.action_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+        num_actions = len(self.hand_axes) + self.extra_actions
+        self.action_space = spaces.Box(-1.0, 1.0, (num_actions,), dtype=np.float32)
         self._goal = self.state_low.copy()
         self._goal_image = np.zeros((image_size, image_size, 3), dtype=np.uint8)
         self._set_state(self._start_state())
@@ -108,6 +114,12 @@ class ArmEnv(gym.Env):
     def _set_objects(self, state: np.ndarray) -> None:
         """Put the objects at ``state`` (the part of a full state after the hand)."""
 
+    def _actuate(self, extra: np.ndarray) -> None:
+        """Apply the action entries after the hand's (none by default)."""
+
+    def _substep(self) -> None:
+        """Called after each physics substep (nothing by default)."""
+
     def _start_state(self) -> np.ndarray:
         """Full state at the start of an episode."""
         raise NotImplementedError
@@ -122,24 +134,28 @@ class ArmEnv(gym.Env):
 
     # ----- state --------------------------------------------------------------
     def true_state(self) -> np.ndarray:
-        """The current state: hand ``(x, y)`` then the objects (evaluation only)."""
+        """The current state: the hand's coordinates then the objects (evaluation only)."""
         return np.concatenate([self.arm.hand(self.data), self._object_state()])
 
     def _set_state(self, state: np.ndarray) -> None:
         state = np.asarray(state, dtype=np.float64)
         self.data.qvel[:] = 0
-        self.arm.place(self.data, state[:2])
-        self._set_objects(state[2:])
+        k = len(self.hand_axes)
+        self.arm.place(self.data, state[:k])
+        self._set_objects(state[k:])
         mujoco.mj_forward(self.model, self.data)
 
     def _advance(self, action: np.ndarray) -> None:
         """Move the hand by ``action * max_speed`` (clipped to its range) over the substeps."""
         action = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        move, extra = action[: len(self.hand_axes)], action[len(self.hand_axes) :]
+        self._actuate(extra)
         start = self.arm.hand(self.data)
-        target = np.clip(start + action * self.max_speed, self.hand_low, self.hand_high)
+        target = np.clip(start + move * self.max_speed, self.hand_low, self.hand_high)
         for k in range(1, self.substeps + 1):
             self.arm.move_hand(self.data, start + (target - start) * (k / self.substeps))
             mujoco.mj_step(self.model, self.data)
+            self._substep()
         self.arm.place(self.data, target)
         mujoco.mj_kinematics(self.model, self.data)
 
@@ -147,7 +163,7 @@ class ArmEnv(gym.Env):
     @property
     def renderer(self) -> BatchRenderer:
         if self._renderer is None:
-            self._renderer = BatchRenderer(self.model, self.image_size)
+            self._renderer = BatchRenderer(self.model, self.image_size, camera=self.camera)
         return self._renderer
 
     def use_renderer(self, renderer: BatchRenderer) -> None:

@@ -27,7 +27,7 @@ class ArmVectorEnv(VectorEnv):
     def __init__(self, make_task: Callable[[], ArmEnv], num_envs: int, max_episode_steps: int):
         self.envs = [make_task() for _ in range(num_envs)]
         first = self.envs[0]
-        self.renderer = BatchRenderer(first.model, first.image_size, num_envs)
+        self.renderer = BatchRenderer(first.model, first.image_size, num_envs, first.camera)
         for env in self.envs:
             env.use_renderer(self.renderer)
         self.num_envs = num_envs
