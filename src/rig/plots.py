@@ -1,0 +1,67 @@
+"""The paper's figures from run directories: one panel per task, one line per method.
+
+Each line is the mean across seeds of a final-step evaluation metric against
+environment steps, with its 95% confidence interval shaded (Figures 3-6 and 9-11:
+final distance; Figure 12: success rate).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from rig.results import Run, curve, grouped
+
+METRICS = {
+    "distance": ("eval/final_distance", "final distance to goal"),
+    "success": ("eval/final_success", "success rate"),
+}
+"""``rig plot --metric`` choices: progress.csv column and axis label."""
+
+
+def plot_runs(runs: list[Run], path: Path, metric: str = "distance", title: str = "") -> None:
+    """Draw ``runs`` to ``path`` (any format Matplotlib writes, by extension)."""
+    fig = draw(runs, metric, title)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def draw(runs: list[Run], metric: str = "distance", title: str = "") -> plt.Figure:
+    """The figure of ``runs``: a panel per task, a line and its 95% CI band per method."""
+    column, label = METRICS[metric]
+    if not any(column in row for run in runs for row in run.rows):
+        raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
+    groups = grouped(runs)
+    colors = _colors([m for methods in groups.values() for m in methods])
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False)
+    for ax, (task, methods) in zip(axes[0], groups.items()):
+        for method, method_runs in methods.items():
+            steps, mean, ci, n = curve(method_runs, column)
+            band = np.nan_to_num(ci)
+            ax.plot(steps, mean, color=colors[method], label=f"{method} (n={max(n)})")
+            ax.fill_between(steps, mean - band, mean + band, color=colors[method], alpha=0.2, lw=0)
+        ax.set_title(task)
+        ax.set_xlabel("environment steps")
+        ax.set_ylabel(label)
+        if metric == "success":
+            ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _colors(methods: list[str]) -> dict[str, str]:
+    """RIG in red as in the paper; the other methods in a fixed palette, same colour on every panel."""
+    palette = [c for c in plt.get_cmap("tab10").colors if c != plt.get_cmap("tab10").colors[3]]
+    others = [m for m in dict.fromkeys(methods) if m != "rig"]
+    colors = {m: matplotlib.colors.to_hex(palette[i % len(palette)]) for i, m in enumerate(others)}
+    return {"rig": "tab:red", **colors}

@@ -1,0 +1,355 @@
+"""Sweeps of tasks x methods x seeds: a YAML file becomes a list of trials, run here or on Ray.
+
+A sweep file::
+
+    tasks: [point-wall]                 # CLI task names or Gymnasium ids
+    methods: [rig, relabel-none]        # method presets (``rig methods``)
+    seeds: 3                            # 0, 1, 2; or a list such as [0, 4, 7]
+    steps: 3000                         # optional: env steps of every trial
+    overrides:                          # optional: dotted configuration fields
+      eval.every_steps: 500
+    resources: {cpu: 1, gpu: 0}         # optional: per trial, under Ray
+    compute: "12 trials x 2 min ..."    # optional: free text, what the sweep costs
+
+Every trial writes an ordinary run directory ``OUT/TASK/METHOD/seedK``. Trials run through
+one function, :func:`run_trial`, both on this machine and as Ray Tune trials: a finished
+trial (``summary.json``) is skipped, an interrupted one is resumed from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rig.checkpoint import CHECKPOINT_FILE
+from rig.config import Config
+
+_SWEEP_KEYS = {
+    "tasks", "methods", "seeds", "steps", "overrides", "resources", "compute", "description",
+}
+_SET_BY_SWEEP = {"env": "tasks", "method": "methods", "seed": "seeds", "steps": "steps", "out": "--out"}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The contents of a sweep file."""
+
+    tasks: tuple[str, ...]
+    methods: tuple[str, ...]
+    seeds: tuple[int, ...]
+    steps: int | None = None
+    """Environment steps of every trial; ``None`` keeps each preset's own."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Dotted configuration fields applied on top of each method's preset."""
+    resources: dict[str, float] = field(default_factory=lambda: {"cpu": 1, "gpu": 0})
+    """CPUs and GPUs each trial reserves under Ray."""
+    compute: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Trial:
+    task: str
+    method: str
+    seed: int
+    config: Config
+
+    @property
+    def name(self) -> str:
+        return f"{self.task}/{self.method}/seed{self.seed}"
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    name: str
+    status: str
+    """``trained``, ``resumed``, ``skipped`` (already finished) or ``failed``."""
+    summary: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+
+
+def read_sweep(path: Path) -> Sweep:
+    """Parse and check the structure of a sweep file and its overrides (not the names)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ValueError(f"sweep {path}: not valid YAML ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"sweep {path}: expected a mapping with keys tasks, methods, seeds")
+    unknown = sorted(set(data) - _SWEEP_KEYS)
+    if unknown:
+        raise ValueError(f"sweep {path}: unknown keys {unknown}; known keys: {sorted(_SWEEP_KEYS)}")
+    missing = [k for k in ("tasks", "methods", "seeds") if k not in data]
+    if missing:
+        raise ValueError(f"sweep {path}: missing {', '.join(missing)}")
+    seeds = data["seeds"]
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        seeds = list(range(seeds))
+    steps = data.get("steps")
+    overrides = data.get("overrides") or {}
+    resources = {"cpu": 1, "gpu": 0, **(data.get("resources") or {})}
+    checks = [
+        (_names(data["tasks"]), "tasks must be a non-empty list of names"),
+        (_names(data["methods"]), "methods must be a non-empty list of names"),
+        (_ints(seeds), "seeds must be a positive number or a non-empty list of integers"),
+        (steps is None or (_ints([steps]) and steps > 0), "steps must be a positive integer"),
+        (isinstance(overrides, dict), "overrides must map dotted field names to values"),
+        (set(resources) <= {"cpu", "gpu"} and all(
+            isinstance(v, (int, float)) and v >= 0 for v in resources.values()),
+         "resources must be {cpu: N, gpu: N} with N >= 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"sweep {path}: {message}")
+    try:
+        apply_overrides(Config(), overrides).validate()
+    except ValueError as err:
+        raise ValueError(f"sweep {path}: {err}") from None
+    return Sweep(
+        tuple(data["tasks"]), tuple(data["methods"]), tuple(seeds), steps, dict(overrides),
+        resources, str(data.get("compute", "")), str(data.get("description", "")),
+    )
+
+
+def load_sweep(path: Path) -> Sweep:
+    """:func:`read_sweep`, then check that every task and method name is known."""
+    from rig.envs import env_id
+    from rig.presets import preset
+
+    sweep = read_sweep(path)
+    try:
+        for method in sweep.methods:
+            preset(method)
+        for task in sweep.tasks:
+            env_id(task)
+    except ValueError as err:
+        raise ValueError(f"sweep {path}: {err}") from None
+    return sweep
+
+
+def _names(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _ints(value) -> bool:
+    return (
+        isinstance(value, list) and bool(value)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+
+
+def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """``config`` with dotted fields replaced (``{"vae.beta": 2}``); unknown fields are errors."""
+    for key, value in overrides.items():
+        parts = str(key).replace("-", "_").split(".")
+        if parts[0] in _SET_BY_SWEEP:
+            raise ValueError(
+                f"override {key!r} is set by the sweep's {_SET_BY_SWEEP[parts[0]]!r}, not by overrides"
+            )
+        config = _replace(config, parts, value, str(key))
+    return config
+
+
+def _replace(obj, parts: list[str], value, key: str):
+    names = [f.name for f in dataclasses.fields(obj)]
+    if parts[0] not in names:
+        raise ValueError(f"unknown configuration field {key!r} in overrides; fields here: {', '.join(names)}")
+    current = getattr(obj, parts[0])
+    if dataclasses.is_dataclass(current):
+        if len(parts) == 1:
+            raise ValueError(f"override {key!r} names a section; override its fields, e.g. {key}.{dataclasses.fields(current)[0].name}")
+        return dataclasses.replace(obj, **{parts[0]: _replace(current, parts[1:], value, key)})
+    if len(parts) > 1:
+        raise ValueError(f"unknown configuration field {key!r} in overrides")
+    return dataclasses.replace(obj, **{parts[0]: _coerce(value, current, key)})
+
+
+def _coerce(value, current, key: str):
+    """``value`` as the type of the field's current value (YAML lists become tuples, ints floats)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    if isinstance(current, Path) and isinstance(value, str):
+        return Path(value)
+    if isinstance(current, float) and number:
+        return float(value)
+    if type(value) is type(current):
+        return value
+    raise ValueError(f"override {key!r}: expected {type(current).__name__}, got {value!r}")
+
+
+def trials(sweep: Sweep, out: Path) -> list[Trial]:
+    """Every (task, method, seed) of ``sweep``, each configured to write ``out/task/method/seedK``."""
+    from rig.presets import preset
+
+    bases = {m: apply_overrides(preset(m), sweep.overrides) for m in sweep.methods}
+    result = []
+    for seed in sweep.seeds:  # seed-major: a sweep stopped early still covers every method
+        for task in sweep.tasks:
+            for method, base in bases.items():
+                config = dataclasses.replace(
+                    base, env=task, method=method, seed=seed,
+                    steps=sweep.steps or base.steps,
+                    out=Path(out) / task.replace("/", "_") / method / f"seed{seed}",
+                )
+                result.append(Trial(task, method, seed, config.validate()))
+    return result
+
+
+def trial_state(config: Config) -> str:
+    """``finished``, ``partial`` (interrupted: resumable or restartable) or ``new``."""
+    run_dir = Path(config.out)
+    summary = run_dir / "summary.json"
+    if summary.exists() and json.loads(summary.read_text())["env_steps"] >= config.steps:
+        return "finished"
+    return "partial" if (run_dir / "config.json").exists() else "new"
+
+
+def run_trial(config: Config) -> tuple[str, dict[str, float]]:
+    """Bring one trial to completion: skip it if finished, resume it if interrupted, else train.
+
+    Returns the status (``skipped``, ``resumed`` or ``trained``) and the run's summary. This is
+    the one function that runs trials, on this machine and under Ray alike.
+    """
+    from rig.presets import differences
+    from rig.trainer import resume, train
+
+    run_dir = Path(config.out)
+    state = trial_state(config)
+    if state != "new":
+        changed = set(differences(Config.load(run_dir / "config.json"), config)) - {"out", "steps"}
+        if changed:
+            raise ValueError(
+                f"{run_dir} holds a run with a different configuration ({', '.join(sorted(changed))}); "
+                "delete it or sweep into another --out"
+            )
+    if state == "finished":
+        return "skipped", json.loads((run_dir / "summary.json").read_text())
+    if (run_dir / CHECKPOINT_FILE).exists():
+        return "resumed", resume(run_dir, config.steps, progress=False)
+    return "trained", train(config, overwrite=state == "partial", progress=False)
+
+
+def _run_caught(trial: Trial) -> TrialResult:
+    try:
+        return TrialResult(trial.name, *run_trial(trial.config))
+    except Exception as err:  # one failed trial must not stop the sweep
+        message = f"{type(err).__name__}: {' '.join(str(err).split())}"
+        return TrialResult(trial.name, "failed", error=message)
+
+
+def _limit_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def run_local(todo: list[Trial], workers: int = 1, progress: bool = True) -> list[TrialResult]:
+    """Run trials on this machine, one at a time or in a pool of ``workers`` processes."""
+    from tqdm import tqdm
+
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}")
+    bar = tqdm(total=len(todo), desc="rig sweep", unit="trial", disable=not progress)
+    results = []
+
+    def done(result: TrialResult) -> None:
+        results.append(result)
+        bar.update()
+        if progress:
+            bar.write(describe(result))
+
+    if workers == 1:
+        for trial in todo:
+            bar.set_postfix_str(f"running {trial.name}")
+            done(_run_caught(trial))
+    else:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_limit_threads, initargs=(threads,)
+        ) as pool:
+            for future in as_completed([pool.submit(_run_caught, t) for t in todo]):
+                done(future.result())
+    bar.close()
+    return results
+
+
+def run_ray(
+    todo: list[Trial], resources: dict[str, float], out: Path, address: str | None = None,
+    progress: bool = True,
+) -> list[TrialResult]:
+    """Run trials as Ray Tune trials, each reserving ``resources`` (``{"cpu": 1, "gpu": 0}``).
+
+    Tune's own records go to ``out/tune``; each trial writes its usual run directory.
+
+    ``address``: ``None`` starts Ray here (unless already started), ``"auto"`` joins the
+    cluster this machine belongs to, ``"ray://HEAD:10001"`` connects to a remote head node.
+    Run directories are written by the worker that runs each trial: on a multi-node cluster,
+    sweep into a directory that every node shares.
+    """
+    try:
+        import ray
+        from ray import tune
+    except ImportError:
+        raise ValueError('--ray needs Ray Tune: pip install "rig-rl[sweep]"') from None
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        return _fit(tune, todo, resources, out, progress)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _fit(tune, todo, resources, out, progress) -> list[TrialResult]:
+    """One Tune trial per sweep trial, each calling :func:`run_trial`."""
+    configs = {
+        t.name: dataclasses.replace(t.config, out=Path(t.config.out).absolute()) for t in todo
+    }
+
+    def trainable(params: dict) -> None:
+        status, summary = run_trial(configs[params["trial"]])
+        tune.report({"status": status, "summary": summary})
+
+    tuner = tune.Tuner(
+        tune.with_resources(trainable, {k: float(v) for k, v in resources.items()}),
+        param_space={"trial": tune.grid_search(list(configs))},
+        tune_config=tune.TuneConfig(
+            trial_name_creator=lambda trial: trial.config["trial"],
+            trial_dirname_creator=lambda trial: trial.config["trial"].replace("/", "_"),
+        ),
+        run_config=tune.RunConfig(
+            name="tune",
+            storage_path=str(Path(out).absolute()),
+            verbose=1 if progress else 0,
+        ),
+    )
+    results = []
+    for result in tuner.fit():
+        name = result.config["trial"]
+        if result.error is not None:
+            message = " ".join(str(result.error).split())[-300:]
+            results.append(TrialResult(name, "failed", error=message))
+        else:
+            results.append(TrialResult(name, result.metrics["status"], result.metrics["summary"]))
+    return results
+
+
+def describe(result: TrialResult) -> str:
+    """One line about a finished trial."""
+    if result.status == "failed":
+        return f"{result.name}: failed: {result.error}"
+    distance = result.summary.get("eval/final_distance")
+    shown = f", final distance {distance:.3f}" if distance is not None else ""
+    return f"{result.name}: {result.status}{shown}"

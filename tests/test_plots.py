@@ -1,0 +1,98 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from rig.cli import main
+from rig.plots import draw
+from rig.report import report_table
+from rig.results import curve, load_runs, mean_ci, t95
+
+
+def write_run(path, method, seed, rows, summary=True, env="point"):
+    """A run directory by hand: config.json, progress.csv and (if finished) summary.json."""
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"env": env, "method": method, "seed": seed}))
+    keys = list(rows[0])
+    lines = [",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in rows]
+    (path / "progress.csv").write_text("\n".join(lines) + "\n")
+    if summary:
+        (path / "summary.json").write_text(json.dumps({"env_steps": rows[-1]["env_steps"], **rows[-1]}))
+    return path
+
+
+def row(steps, distance, success=0.0):
+    return {"env_steps": steps, "eval/final_distance": distance, "eval/final_success": success}
+
+
+def test_mean_and_95_percent_ci_match_hand_computed_values():
+    # 1..5: mean 3, sample std sqrt(2.5), standard error sqrt(2.5 / 5) = 0.70711, t(4) = 2.776
+    mean, half, n = mean_ci([1, 2, 3, 4, 5])
+    assert (mean, n) == (3.0, 5) and half == pytest.approx(2.776 * 0.707107, rel=1e-6)
+    # two seeds: standard error 1, t(1) = 12.706
+    assert mean_ci([2.0, 4.0]) == pytest.approx((3.0, 12.706, 2))
+    mean, half, n = mean_ci([0.5, math.nan])  # NaN ignored; one value has no interval
+    assert (mean, n) == (0.5, 1) and math.isnan(half)
+    assert mean_ci([])[2] == 0
+
+
+def test_t_quantiles_past_the_table_follow_students_t():
+    assert t95(30) == 2.042
+    assert t95(40) == pytest.approx(2.021, abs=1e-3)
+    assert t95(120) == pytest.approx(1.980, abs=1e-3)
+    assert t95(10**6) == pytest.approx(1.960, abs=1e-3)
+
+
+def test_curve_averages_seeds_at_each_step_using_the_seeds_that_reached_it(tmp_path):
+    write_run(tmp_path / "a", "rig", 0, [row(0, 4.0), row(100, 2.0)])
+    write_run(tmp_path / "b", "rig", 1, [row(0, 2.0), row(100, 1.0), row(200, 0.5)], summary=False)
+    steps, mean, half, n = curve(load_runs([tmp_path]), "eval/final_distance")
+    assert steps.tolist() == [0, 100, 200] and n.tolist() == [2, 2, 1]
+    assert mean.tolist() == [3.0, 1.5, 0.5]
+    assert half[:2] == pytest.approx([12.706, 12.706 * 0.5]) and math.isnan(half[2])
+
+
+@pytest.fixture
+def runs_dir(tmp_path):
+    for seed, (d, s) in enumerate([(1.0, 1.0), (2.0, 0.0), (3.0, 1.0)]):
+        write_run(tmp_path / f"rig/seed{seed}", "rig", seed, [row(0, 5.0), row(3000, d, s)])
+    write_run(tmp_path / "none/seed0", "relabel-none", 0, [row(0, 5.0), row(3000, 4.0)])
+    write_run(tmp_path / "none/seed1", "relabel-none", 1, [row(0, 5.0)], summary=False)
+    write_run(tmp_path / "wall/seed0", "rig", 0, [row(0, 5.0), row(3000, 1.5)], env="point-wall")
+    return tmp_path
+
+
+def test_report_table_gives_mean_ci_and_seeds_per_task_and_method(runs_dir):
+    table = report_table(load_runs([runs_dir])).splitlines()
+    assert table[0] == (
+        "| task | method | final distance (mean ± 95% CI) | success rate (mean ± 95% CI) "
+        "| env steps | seeds |"
+    )
+    # distances 1, 2, 3: std 1, se 0.57735, t(2) 4.303; successes 1, 0, 1: se 0.33333
+    assert table[2] == "| point | rig | 2.000 ± 2.484 | 0.667 ± 1.434 | 3,000 | 0, 1, 2 |"
+    assert table[3] == "| point | relabel-none | 4.000 (one seed) | 0.000 (one seed) | 3,000 | 0 |"
+    assert table[4] == "| point-wall | rig | 1.500 (one seed) | 0.000 (one seed) | 3,000 | 0 |"
+    assert table[-1].startswith("Not finished (left out): ") and "none/seed1" in table[-1]
+
+
+def test_figure_has_a_panel_per_task_and_a_mean_line_per_method(runs_dir):
+    fig = draw(load_runs([runs_dir]))
+    point, wall = fig.axes
+    assert (point.get_title(), wall.get_title()) == ("point", "point-wall")
+    lines = {line.get_label(): line for line in point.get_lines()}
+    assert list(lines) == ["rig (n=3)", "relabel-none (n=2)"]
+    assert np.allclose(lines["rig (n=3)"].get_ydata(), [5.0, 2.0])
+    success = draw(load_runs([runs_dir]), metric="success").axes[0]
+    assert np.allclose(success.get_lines()[0].get_ydata(), [0.0, 2 / 3])
+    assert success.get_ylabel() == "success rate"
+
+
+def test_plot_and_report_commands(runs_dir, tmp_path, capsys):
+    figure = tmp_path / "out" / "fig.png"
+    assert main(["plot", str(runs_dir / "rig"), str(runs_dir / "none"), "--out", str(figure)]) == 0
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+    assert main(["report", str(runs_dir), "--out", str(tmp_path / "t.md")]) == 0
+    assert "| point | rig | 2.000 ± 2.484 |" in (tmp_path / "t.md").read_text()
+    assert main(["plot", str(tmp_path / "out"), "--out", str(figure)]) == 2
+    assert "no run directories" in capsys.readouterr().err
