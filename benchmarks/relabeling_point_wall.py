@@ -28,7 +28,9 @@ PAPER_ORDER = ["rig", "relabel-vae", "relabel-future", "relabel-none"]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/sweeps/relabeling_point_wall"))
     parser.add_argument("--figure", type=Path, default=Path("docs/relabeling_point_wall.png"))
     parser.add_argument("--workers", type=int, default=1)

@@ -18,7 +18,7 @@ def write_run(path, method, seed, rows, summary=True, env="point"):
     lines = [",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in rows]
     (path / "progress.csv").write_text("\n".join(lines) + "\n")
     if summary:
-        (path / "summary.json").write_text(json.dumps({"env_steps": rows[-1]["env_steps"], **rows[-1]}))
+        (path / "summary.json").write_text(json.dumps(rows[-1]))
     return path
 
 

@@ -32,7 +32,8 @@ TINY_SWEEP = {
 # (sweeps/README.md lists them); every other name must be known now.
 PLANNED_TASKS = {"reacher", "pusher", "multi-pusher", "multi-pusher-variable", "door", "pick-place"}
 PLANNED_METHODS = {
-    "oracle", "her-pixel", "lr-ae", "dsae", "rig-log-prob", "rig-pixel-mse", "vae-frozen", "vae-online",
+    "oracle", "her-pixel", "lr-ae", "dsae", "rig-log-prob", "rig-pixel-mse",
+    "vae-frozen", "vae-online",
 }
 
 
@@ -60,7 +61,8 @@ def test_sweep_file_gives_every_task_method_seed_with_overrides_on_the_preset(tm
     assert sweep.seeds == (3, 7) and sweep.steps == 100 and sweep.resources == {"cpu": 1, "gpu": 0}
     todo = trials(sweep, tmp_path / "out")
     assert [t.name for t in todo] == [
-        "point/rig/seed3", "point/relabel-none/seed3", "point/rig/seed7", "point/relabel-none/seed7",
+        "point/rig/seed3", "point/relabel-none/seed3",
+        "point/rig/seed7", "point/relabel-none/seed7",
     ]
     none = todo[1].config
     assert none.out == tmp_path / "out" / "point" / "relabel-none" / "seed3"
@@ -72,7 +74,8 @@ def test_sweep_file_gives_every_task_method_seed_with_overrides_on_the_preset(tm
 
 
 def test_overrides_are_typed_and_validated():
-    config = apply_overrides(Config(), {"vae.beta": 2, "td3.hidden-sizes": [8], "noise.kind": "gaussian"})
+    changes = {"vae.beta": 2, "td3.hidden-sizes": [8], "noise.kind": "gaussian"}
+    config = apply_overrides(Config(), changes)
     assert config.vae.beta == 2.0 and isinstance(config.vae.beta, float)
     assert config.td3.hidden_sizes == (8,) and config.noise.kind == "gaussian"
     with pytest.raises(ValueError, match=r"unknown configuration field 'vae.bta'.*beta"):
@@ -96,7 +99,9 @@ def test_overrides_are_typed_and_validated():
         ({"stepz": 5}, "unknown keys ['stepz']"),
     ],
 )
-def test_a_bad_sweep_file_is_a_one_line_error_naming_the_problem(tmp_path, capsys, changes, message):
+def test_a_bad_sweep_file_is_a_one_line_error_naming_the_problem(
+    tmp_path, capsys, changes, message
+):
     path = write_sweep(tmp_path / "bad.yaml", **changes)
     assert main(["sweep", str(path), "--dry-run"]) == 2
     err = capsys.readouterr().err
@@ -118,7 +123,8 @@ def test_shipped_sweep_files_parse_state_their_compute_and_name_known_or_planned
 
 def test_local_sweep_writes_an_ordinary_run_directory_per_trial(local_sweep):
     assert run_dirs(local_sweep) == {
-        "point/rig/seed0", "point/rig/seed1", "point/relabel-none/seed0", "point/relabel-none/seed1",
+        "point/rig/seed0", "point/rig/seed1",
+        "point/relabel-none/seed0", "point/relabel-none/seed1",
     }
     config = json.loads((local_sweep / "point/relabel-none/seed1/config.json").read_text())
     assert (config["method"], config["seed"], config["steps"]) == ("relabel-none", 1, 100)
@@ -127,7 +133,7 @@ def test_local_sweep_writes_an_ordinary_run_directory_per_trial(local_sweep):
         assert (local_sweep / "point/rig/seed0" / name).exists()
 
 
-def test_rerun_skips_finished_resumes_interrupted_and_restarts_unstarted_trials(local_sweep, tmp_path):
+def test_rerun_skips_finished_resumes_interrupted_and_restarts_unstarted(local_sweep, tmp_path):
     out = tmp_path / "sweep"
     shutil.copytree(local_sweep, out)
     finished = (out / "point/rig/seed0/summary.json").stat().st_mtime_ns

@@ -60,7 +60,7 @@ def draw(runs: list[Run], metric: str = "distance", title: str = "") -> plt.Figu
 
 
 def _colors(methods: list[str]) -> dict[str, str]:
-    """RIG in red as in the paper; the other methods in a fixed palette, same colour on every panel."""
+    """RIG in red as in the paper; each other method one colour on every panel."""
     palette = [c for c in plt.get_cmap("tab10").colors if c != plt.get_cmap("tab10").colors[3]]
     others = [m for m in dict.fromkeys(methods) if m != "rig"]
     colors = {m: matplotlib.colors.to_hex(palette[i % len(palette)]) for i, m in enumerate(others)}

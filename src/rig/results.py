@@ -39,7 +39,8 @@ def load_runs(paths: list[Path]) -> list[Run]:
     for path in map(Path, paths):
         if not path.exists():
             raise ValueError(f"{path} does not exist")
-        configs = [path / "config.json"] if (path / "config.json").exists() else sorted(path.rglob("config.json"))
+        single = path / "config.json"
+        configs = [single] if single.exists() else sorted(path.rglob("config.json"))
         found += [c.parent for c in configs if (c.parent / "progress.csv").exists()]
     if not found:
         raise ValueError(

@@ -35,7 +35,9 @@ from rig.config import Config
 _SWEEP_KEYS = {
     "tasks", "methods", "seeds", "steps", "overrides", "resources", "compute", "description",
 }
-_SET_BY_SWEEP = {"env": "tasks", "method": "methods", "seed": "seeds", "steps": "steps", "out": "--out"}
+_SET_BY_SWEEP = {
+    "env": "tasks", "method": "methods", "seed": "seeds", "steps": "steps", "out": "--out",
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ def read_sweep(path: Path) -> Sweep:
     except yaml.YAMLError as err:
         raise ValueError(f"sweep {path}: not valid YAML ({err})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"sweep {path}: expected a mapping with keys tasks, methods, seeds")
+        message = f"sweep {path}: expected a mapping with keys tasks, methods, seeds"
+        raise ValueError(message)  # noqa: TRY004 (ValueError: the CLI's one-line input errors)
     unknown = sorted(set(data) - _SWEEP_KEYS)
     if unknown:
         raise ValueError(f"sweep {path}: unknown keys {unknown}; known keys: {sorted(_SWEEP_KEYS)}")
@@ -152,9 +155,8 @@ def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
     for key, value in overrides.items():
         parts = str(key).replace("-", "_").split(".")
         if parts[0] in _SET_BY_SWEEP:
-            raise ValueError(
-                f"override {key!r} is set by the sweep's {_SET_BY_SWEEP[parts[0]]!r}, not by overrides"
-            )
+            where = _SET_BY_SWEEP[parts[0]]
+            raise ValueError(f"override {key!r} is set by the sweep's {where!r}, not by overrides")
         config = _replace(config, parts, value, str(key))
     return config
 
@@ -162,11 +164,14 @@ def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
 def _replace(obj, parts: list[str], value, key: str):
     names = [f.name for f in dataclasses.fields(obj)]
     if parts[0] not in names:
-        raise ValueError(f"unknown configuration field {key!r} in overrides; fields here: {', '.join(names)}")
+        raise ValueError(
+            f"unknown configuration field {key!r} in overrides; fields here: {', '.join(names)}"
+        )
     current = getattr(obj, parts[0])
     if dataclasses.is_dataclass(current):
         if len(parts) == 1:
-            raise ValueError(f"override {key!r} names a section; override its fields, e.g. {key}.{dataclasses.fields(current)[0].name}")
+            example = f"{key}.{dataclasses.fields(current)[0].name}"
+            raise ValueError(f"override {key!r} names a section; override a field, e.g. {example}")
         return dataclasses.replace(obj, **{parts[0]: _replace(current, parts[1:], value, key)})
     if len(parts) > 1:
         raise ValueError(f"unknown configuration field {key!r} in overrides")
@@ -174,7 +179,7 @@ def _replace(obj, parts: list[str], value, key: str):
 
 
 def _coerce(value, current, key: str):
-    """``value`` as the type of the field's current value (YAML lists become tuples, ints floats)."""
+    """``value`` as the type of the field's current value (lists become tuples, ints floats)."""
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if isinstance(current, tuple) and isinstance(value, list):
         return tuple(value)
@@ -188,7 +193,7 @@ def _coerce(value, current, key: str):
 
 
 def trials(sweep: Sweep, out: Path) -> list[Trial]:
-    """Every (task, method, seed) of ``sweep``, each configured to write ``out/task/method/seedK``."""
+    """Every (task, method, seed) of ``sweep``, each writing ``out/TASK/METHOD/seedK``."""
     from rig.presets import preset
 
     bases = {m: apply_overrides(preset(m), sweep.overrides) for m in sweep.methods}
@@ -229,8 +234,8 @@ def run_trial(config: Config) -> tuple[str, dict[str, float]]:
         changed = set(differences(Config.load(run_dir / "config.json"), config)) - {"out", "steps"}
         if changed:
             raise ValueError(
-                f"{run_dir} holds a run with a different configuration ({', '.join(sorted(changed))}); "
-                "delete it or sweep into another --out"
+                f"{run_dir} holds a run with a different configuration "
+                f"({', '.join(sorted(changed))}); delete it or sweep into another --out"
             )
     if state == "finished":
         return "skipped", json.loads((run_dir / "summary.json").read_text())
@@ -242,7 +247,7 @@ def run_trial(config: Config) -> tuple[str, dict[str, float]]:
 def _run_caught(trial: Trial) -> TrialResult:
     try:
         return TrialResult(trial.name, *run_trial(trial.config))
-    except Exception as err:  # one failed trial must not stop the sweep
+    except Exception as err:  # noqa: BLE001 (one failed trial must not stop the sweep)
         message = f"{type(err).__name__}: {' '.join(str(err).split())}"
         return TrialResult(trial.name, "failed", error=message)
 
@@ -274,9 +279,8 @@ def run_local(todo: list[Trial], workers: int = 1, progress: bool = True) -> lis
             done(_run_caught(trial))
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_limit_threads, initargs=(threads,)
-        ) as pool:
+        spawn = get_context("spawn")
+        with ProcessPoolExecutor(workers, spawn, _limit_threads, (threads,)) as pool:
             for future in as_completed([pool.submit(_run_caught, t) for t in todo]):
                 done(future.result())
     bar.close()
