@@ -19,9 +19,6 @@ commands:
   sweep     tasks x methods x seeds    rig sweep sweeps/figure5.yaml [--workers N | --ray]
   plot      curves across seeds        rig plot runs/sweeps/figure5 --out fig.png
   report    table of final metrics     rig report runs/sweeps/figure5
-  sweep     tasks x methods x seeds    rig sweep sweeps/figure5.yaml [--workers N | --ray]
-  plot      curves across seeds        rig plot runs/sweeps/figure5 --out fig.png
-  report    table of final metrics     rig report runs/sweeps/figure5
   methods   list the method presets
   tasks     list the tasks
   show      contact sheet of a task    rig show --env pusher --out pusher.png
@@ -146,81 +143,6 @@ def _sweep(argv: list[str]) -> int:
     parser.add_argument("--ray", action="store_true", help="run the trials as Ray Tune trials")
     parser.add_argument("--address", help="Ray cluster: 'auto' or 'ray://HEAD:10001' (implies --ray)")
     parser.add_argument("--dry-run", action="store_true", help="list the trials and their state")
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    sweep = load_sweep(args.file)
-    out = args.out or Path("runs/sweeps") / args.file.stem
-    todo = trials(sweep, out)
-    if args.dry_run:
-        for trial in todo:
-            print(f"{trial.name:40s} {trial_state(trial.config):9s} {trial.config.out}")
-        print(f"{len(todo)} trials; {sweep.compute}".rstrip("; "))
-        return 0
-    if args.ray or args.address:
-        results = run_ray(todo, sweep.resources, out, args.address, progress=not args.quiet)
-    else:
-        results = run_local(todo, args.workers, progress=not args.quiet)
-    failed = [r for r in results if r.status == "failed"]
-    counts = {s: sum(r.status == s for r in results) for s in ("trained", "resumed", "skipped")}
-    print(f"sweep written to {out}: {len(results)} trials, "
-          + ", ".join(f"{n} {s}" for s, n in counts.items()) + f", {len(failed)} failed")
-    if failed:
-        raise ValueError("; ".join(describe(r) for r in failed))
-    print(f"figure: rig plot {out} --out {out}/figure.png; table: rig report {out}")
-    return 0
-
-
-def _plot(argv: list[str]) -> int:
-    from rig.plots import METRICS, plot_runs
-    from rig.results import load_runs
-
-    parser = argparse.ArgumentParser(
-        prog="rig plot",
-        description="Final distance (or success) vs env steps: mean and 95%% CI across seeds, "
-        "one line per method, one panel per task.",
-    )
-    parser.add_argument("runs", type=Path, nargs="+", help="run directories or folders holding them")
-    parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
-    parser.add_argument("--metric", choices=list(METRICS), default="distance")
-    parser.add_argument("--title", default="")
-    args = parser.parse_args(argv)
-    runs = load_runs(args.runs)
-    plot_runs(runs, args.out, args.metric, args.title)
-    print(f"figure of {len(runs)} runs written to {args.out}")
-    return 0
-
-
-def _report(argv: list[str]) -> int:
-    from rig.report import report_table
-    from rig.results import load_runs
-
-    parser = argparse.ArgumentParser(
-        prog="rig report", description="Markdown table of final metrics per task x method."
-    )
-    parser.add_argument("runs", type=Path, nargs="+", help="run directories or folders holding them")
-    parser.add_argument("--out", type=Path, help="write the table to this file (default: print it)")
-    args = parser.parse_args(argv)
-    table = report_table(load_runs(args.runs))
-    if args.out:
-        args.out.write_text(table)
-        print(f"table written to {args.out}")
-    else:
-        print(table, end="")
-    return 0
-
-
-def _sweep(argv: list[str]) -> int:
-    from rig.sweep import describe, load_sweep, run_local, run_ray, trial_state, trials
-
-    parser = argparse.ArgumentParser(
-        prog="rig sweep", description="Run every task x method x seed of a sweep file."
-    )
-    parser.add_argument("file", type=Path, help="sweep file (YAML), e.g. sweeps/figure5.yaml")
-    parser.add_argument("--out", type=Path, help="sweep directory (default: runs/sweeps/FILE_STEM)")
-    parser.add_argument("--workers", type=int, default=1, help="trials at a time on this machine")
-    parser.add_argument("--ray", action="store_true", help="run the trials as Ray Tune trials")
-    parser.add_argument("--address", help="Ray cluster: 'auto' or 'ray://HEAD:10001' (implies --ray)")
-    parser.add_argument("--dry-run", action="store_true", help="list the trials and their state")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
     sweep = load_sweep(args.file)
@@ -327,9 +249,6 @@ COMMANDS = {
     "eval": _eval,
     "goal": _goal,
     "reach": _reach,
-    "sweep": _sweep,
-    "plot": _plot,
-    "report": _report,
     "sweep": _sweep,
     "plot": _plot,
     "report": _report,
