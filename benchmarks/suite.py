@@ -412,8 +412,8 @@ def main(argv: list[str] | None = None) -> int:
             100 if quick else 500, repeats, sorted({1, multiprocessing.cpu_count()})
         ),
         "e2e": lambda: end_to_end(
-            {"state": 300, "image": 1000, "sb3_image": 100} if quick
-            else {"state": 1500, "image": 1500, "sb3_image": 500},
+            {"state": 300, "image": 1000, "sb3_image": 50} if quick
+            else {"state": 1500, "image": 1500, "sb3_image": 200},
             repeats, buffer_size=100_000,
         ),
         "memory": lambda: buffer_memory(1_000_000, HORIZON),
