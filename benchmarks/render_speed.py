@@ -6,9 +6,10 @@ Usage:
 Measures, in one run and on the same MJCF scene:
 
 * Gymnasium's ``MujocoEnv`` with its default ``rgb_array`` rendering (one
-  ``mujoco.Renderer`` per env, default scene flags), doing the same physics;
-  once with our XML as it is and once with MuJoCo's default quality settings
-  (multisampling, shadow map) put back into it;
+  ``mujoco.Renderer`` per env, default scene flags), doing the same physics:
+  with our XML as it is, with MuJoCo's default ``<quality>`` (multisampling,
+  fine tessellation) put back, and with the ceiling light casting no shadow
+  (to show what the default shadows cost);
 * ``rig``'s pusher: one env, and 16 envs in the batched vector env (one
   framebuffer, one pixel read). For 16 envs the figure counts env steps, so
   one vector step counts 16.
@@ -67,13 +68,20 @@ class GymnasiumPusher(MujocoEnv):
     def reset_model(self):
         return self.render()
 
+    def activate(self) -> None:
+        """Make this env's OpenGL context current: Gymnasium's viewer does not do it when rendering."""
+        self.render()
+        self.mujoco_renderer.viewer.make_context_current()
 
-def with_mujoco_default_quality(directory: Path) -> Path:
-    """A copy of the pusher XML files whose scene uses MuJoCo's default offscreen quality."""
-    for name in ("pusher.xml", "scene.xml"):
-        text = (ASSETS / name).read_text()
-        text = text.replace('<quality offsamples="0" shadowsize="0"/>', "")
-        (directory / name).write_text(text)
+
+def scene_variant(directory: Path, old: str, new: str) -> Path:
+    """A copy of the pusher XML files with ``old`` replaced by ``new`` in the shared scene."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pusher.xml").write_text((ASSETS / "pusher.xml").read_text())
+    scene = (ASSETS / "scene.xml").read_text()
+    if old not in scene:
+        raise ValueError(f"scene.xml no longer contains {old!r}")
+    (directory / "scene.xml").write_text(scene.replace(old, new))
     return directory / "pusher.xml"
 
 
@@ -99,15 +107,17 @@ def main() -> None:
     size = args.image_size
 
     configs = {}
-    default_xml_dir = Path(tempfile.mkdtemp())
+    variants = Path(tempfile.mkdtemp())
+    quality = '<quality offsamples="0" numslices="12" numstacks="4" numquads="1"/>'
     for label, xml in (
         ("gymnasium MujocoEnv rgb_array, same XML", ASSETS / "pusher.xml"),
-        ("gymnasium MujocoEnv rgb_array, MuJoCo default quality", with_mujoco_default_quality(default_xml_dir)),
+        ("gymnasium ..., MuJoCo default <quality>", scene_variant(variants / "quality", quality, "")),
+        ("gymnasium ..., light casts no shadow", scene_variant(variants / "light", 'name="ceiling"', 'name="ceiling" castshadow="false"')),
     ):
         env = GymnasiumPusher(xml, size)
         configs[label] = (
             lambda env=env: env.step(rng.uniform(-1, 1, 2)),
-            lambda env=env: env.reset(seed=0),
+            lambda env=env: (env.reset(seed=0), env.activate()),
             max(args.steps // 10, 50),
             1,
         )
