@@ -304,3 +304,15 @@ def test_osmesa_draws_the_same_image_as_egl():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     obs, _ = make("pusher").reset(seed=0)
     assert int(out.stdout.split()[-1]) == int(obs["image_observation"].astype(int).sum())
+
+
+def test_rig_show_writes_a_contact_sheet(tmp_path):
+    from PIL import Image
+
+    from rig.cli import main
+
+    out = tmp_path / "sheet.png"
+    assert main(["show", "--env", "pick-place", "--out", str(out), "--episodes", "2"]) == 0
+    sheet = np.asarray(Image.open(out).convert("RGB"))
+    assert sheet.shape[0] > 2 * 48 * 4 and sheet.shape[1] > 7 * 48 * 4  # 2 rows, goal + 6 frames
+    assert red_pixels(sheet) > 0 and blue_pixels(sheet) > 0  # the arm and the ball
