@@ -1,4 +1,4 @@
-"""A trained RIG agent: encoder, fitted prior and goal-conditioned policy, on raw images."""
+"""A trained agent: representation, fitted prior and goal-conditioned policy."""
 
 from __future__ import annotations
 
@@ -6,25 +6,39 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from rig.images import check_image
-from rig.td3 import Actor
-from rig.vae import ConvVAE, FittedPrior
+from rig.vae import FittedPrior
 
 
 class Agent:
-    """Acts from uint8 camera images toward a goal image, through the VAE's latent space."""
+    """Acts from observations (camera images, or states for the oracle) toward a goal,
+    through the method's representation."""
 
-    def __init__(self, vae: ConvVAE, actor: Actor, prior: FittedPrior):
-        self.vae = vae
+    def __init__(self, representation: nn.Module, actor: nn.Module, prior: FittedPrior):
+        self.representation = representation
         self.actor = actor
         self.prior = prior
         self.device = next(actor.parameters()).device
 
-    @torch.no_grad()
-    def encode(self, images: np.ndarray) -> np.ndarray:
-        """Encoder means of uint8 images (N, H, W, 3)."""
-        return self.vae.encode_images(images)
+    @property
+    def observation_key(self) -> str:
+        """The observation entry the agent reads (``image_observation`` or ``state_observation``)."""
+        return self.representation.observation_key
+
+    @property
+    def goal_key(self) -> str:
+        return self.representation.goal_key
+
+    def encode(self, observations: np.ndarray) -> np.ndarray:
+        """Features of a batch of observations (encoder means for images)."""
+        return self.representation.encode_images(observations)
+
+    def decode(self, latents: np.ndarray) -> np.ndarray | None:
+        """Images of latents, for representations with a decoder (else None)."""
+        decode = getattr(self.representation, "decode_to_images", None)
+        return decode(latents) if decode is not None else None
 
     @torch.no_grad()
     def act_latent(self, latent: np.ndarray, goal_latent: np.ndarray) -> np.ndarray:
@@ -32,16 +46,21 @@ class Agent:
         obs = torch.as_tensor(np.concatenate([latent, goal_latent], axis=-1), device=self.device)
         return self.actor(obs).cpu().numpy()
 
-    def act(self, image: np.ndarray, goal_image: np.ndarray) -> np.ndarray:
-        """Action for one uint8 HxWx3 observation and goal image."""
-        size = self.vae.image_size
-        image = check_image(image, size, "image")
-        goal_image = check_image(goal_image, size, "goal image")
-        z = self.encode(np.stack([image, goal_image]))
-        return self.act_latent(z[:1], z[1:])[0]
+    def act(self, observation: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """Action for one observation and goal: uint8 HxWx3 images (states for the oracle)."""
+        observation, goal = self._check(observation, "image"), self._check(goal, "goal image")
+        return self.act_latent(self.encode(observation[None]), self.encode(goal[None]))[0]
 
-    def goal_policy(self) -> LatentGoalPolicy:
-        return LatentGoalPolicy(self)
+    def _check(self, x: np.ndarray, name: str) -> np.ndarray:
+        if self.observation_key == "image_observation":
+            return check_image(x, self.representation.image_size, name)
+        x = np.asarray(x, dtype=np.float32)
+        if x.shape != (self.representation.latent_dim,):
+            raise ValueError(f"{name.split()[0]} state must have shape ({self.representation.latent_dim},), got {x.shape}")
+        return x
+
+    def goal_policy(self) -> GoalPolicy:
+        return GoalPolicy(self)
 
     @classmethod
     def load(cls, run_dir: str | Path, device: str = "cpu") -> Agent:
@@ -51,24 +70,29 @@ class Agent:
         return load_checkpoint(Path(run_dir), device).agent()
 
 
-class LatentGoalPolicy:
-    """Encodes the goal image once per episode, then acts on each observation image."""
+class GoalPolicy:
+    """Encodes the episode's goal once, then acts on each observation (dicts from the task)."""
 
     def __init__(self, agent: Agent):
         self.agent = agent
         self.goal_latent = None
         self.goal_reconstruction = None
 
-    def set_goal(self, goal_image: np.ndarray) -> None:
-        self.goal_latent = self.agent.encode(goal_image[None])
-        self.goal_reconstruction = self.agent.vae.decode_to_images(self.goal_latent)[0]
+    def set_goal(self, observation: dict) -> None:
+        self.goal_latent = self.agent.encode(observation[self.agent.goal_key][None])
+        reconstruction = self.agent.decode(self.goal_latent)
+        self.goal_reconstruction = reconstruction[0] if reconstruction is not None else None
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        return self.agent.act_latent(self.agent.encode(image[None]), self.goal_latent)[0]
+    def __call__(self, observation: dict) -> np.ndarray:
+        latent = self.agent.encode(observation[self.agent.observation_key][None])
+        return self.agent.act_latent(latent, self.goal_latent)[0]
 
-    def final_metrics(self, image: np.ndarray) -> dict[str, float]:
-        """Latent distance between the final observation and the goal (needs no true state)."""
-        return {"latent_distance": float(np.linalg.norm(self.agent.encode(image[None]) - self.goal_latent))}
+    def final_metrics(self, observation: dict) -> dict[str, float]:
+        """Distance between the final observation's and the goal's features (no true state needed)."""
+        if self.agent.representation.latent_dim == 0:
+            return {}
+        latent = self.agent.encode(observation[self.agent.observation_key][None])
+        return {"latent_distance": float(np.linalg.norm(latent - self.goal_latent))}
 
 
 class RandomPolicy:
@@ -80,12 +104,12 @@ class RandomPolicy:
         self.action_space = action_space
         self.rng = np.random.default_rng(seed)
 
-    def set_goal(self, goal_image: np.ndarray) -> None:
+    def set_goal(self, observation: dict) -> None:
         pass
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
+    def __call__(self, observation: dict) -> np.ndarray:
         return self.rng.uniform(self.action_space.low, self.action_space.high).astype(np.float32)
 
-    def final_metrics(self, image: np.ndarray) -> dict[str, float]:
+    def final_metrics(self, observation: dict) -> dict[str, float]:
         return {}
 

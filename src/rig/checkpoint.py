@@ -11,8 +11,8 @@ import torch
 
 from rig.agent import Agent
 from rig.config import Config
-from rig.td3 import Actor
-from rig.vae import ConvVAE, FittedPrior
+from rig.representations import make_networks, make_representation
+from rig.vae import FittedPrior
 
 CHECKPOINT_FILE = "checkpoint.pt"
 
@@ -51,21 +51,15 @@ class Checkpoint:
     state: dict
 
     def agent(self, device: str = "cpu") -> Agent:
-        """Rebuild the encoder, prior and policy saved in the checkpoint."""
-        vae = ConvVAE(self.config.image_size, self.config.vae.latent_dim).to(device)
-        vae.load_state_dict(self.state["vae"])
-        vae.eval()
+        """Rebuild the representation, prior and policy saved in the checkpoint."""
         spaces = self.state["spaces"]
-        actor = Actor(
-            2 * self.config.vae.latent_dim,
-            spaces["action_dim"],
-            self.config.td3.hidden_sizes,
-            spaces["action_scale"],
-        ).to(device)
-        actor.load_state_dict(self.state["td3"]["actor"])
+        representation = make_representation(self.config, spaces.get("state_dim", 0)).to(device)
+        representation.load_state_dict(self.state["representation"])
+        representation.eval()
+        actor, _ = make_networks(self.config, representation, spaces["action_dim"], spaces["action_scale"])
+        actor.to(device).load_state_dict(self.state["td3"]["actor"])
         actor.eval()
-        prior = FittedPrior(**self.state["prior"])
-        return Agent(vae, actor, prior)
+        return Agent(representation, actor, FittedPrior(**self.state["prior"]))
 
 
 def load_checkpoint(run_dir: Path, device: str = "cpu") -> Checkpoint:

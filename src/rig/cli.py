@@ -207,10 +207,13 @@ def _report(argv: list[str]) -> int:
 
 
 def _methods(argv: list[str]) -> int:
-    from rig.presets import METHODS
+    from rig.presets import METHODS, differences
 
     for m in METHODS.values():
-        print(f"{m.name:12s} {m.description}  [{m.paper_section}]")
+        print(f"{m.name:15s}{m.description}  [{m.paper_section}]")
+        changed = {k: v for k, (_, v) in differences(m.config).items() if k != "method"}
+        if changed:
+            print(" " * 15 + "differs from rig: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     return 0
 
 

@@ -115,8 +115,19 @@ class Config:
 
     env: str = "point"
     """Task: a CLI name (point, point-wall) or a Gymnasium id."""
+    eval_env: str = ""
+    """Task for evaluation if not ``env`` (e.g. ``multi-pusher-variable``, Figure 6)."""
     method: str = "rig"
     """Method preset (``rig methods`` lists them)."""
+    representation: Literal["vae", "ae", "spatial-ae", "state", "pixels"] = "vae"
+    """What the policy sees: beta-VAE latents, autoencoder codes (L&R), spatial feature
+    points (DSAE), the true state (oracle) or raw pixels with an encoder trained by the critic."""
+    reward: Literal["latent-distance", "log-prob", "pixel-mse"] = "latent-distance"
+    """``-||z' - z_g||``; minus the Mahalanobis distance under the encoder's precision;
+    minus the pixel MSE between the next image and the (decoded) goal."""
+    rollout_goals: Literal["prior", "env"] = "prior"
+    """Goals of exploration episodes: imagined (sampled from the fitted prior) or the
+    task's own goal images (what the paper gave every baseline)."""
     steps: int = 3000
     """Environment steps of RL training (after the exploration data)."""
     seed: int = 0
@@ -173,11 +184,31 @@ class Config:
             problems.append(f"td3.policy_delay must be positive, got {self.td3.policy_delay}")
         if self.checkpoint_every < 0:
             problems.append(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
+        problems += self._method_problems()
         if self.eval.episodes <= 0 or self.eval.every_steps <= 0:
             problems.append("eval.episodes and eval.every_steps must be positive")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _method_problems(self) -> list[str]:
+        """Combinations of representation, reward and goal sources that cannot work."""
+        rep, reward = self.representation, self.reward
+        problems = []
+        if reward == "log-prob" and rep != "vae":
+            problems.append(f"reward 'log-prob' needs the VAE's variances (representation 'vae'), got {rep!r}")
+        if rep == "pixels" and reward != "pixel-mse":
+            problems.append(f"representation 'pixels' compares images: use reward 'pixel-mse', got {reward!r}")
+        if rep == "state" and reward != "latent-distance":
+            problems.append(f"representation 'state' compares states: use reward 'latent-distance', got {reward!r}")
+        if rep in ("state", "pixels") and (self.rollout_goals != "env" or self.relabel.prior > 0):
+            problems.append(
+                f"representation {rep!r} is not learned, so it has no fitted prior to imagine goals: "
+                "use rollout_goals 'env' and relabel.prior 0"
+            )
+        if rep == "spatial-ae" and self.vae.latent_dim % 2:
+            problems.append(f"representation 'spatial-ae' needs an even vae.latent_dim, got {self.vae.latent_dim}")
+        return problems
 
     def with_steps(self, steps: int) -> Config:
         return dataclasses.replace(self, steps=steps).validate()

@@ -13,14 +13,16 @@ import gymnasium as gym
 import numpy as np
 
 
-class GoalPolicy(Protocol):
+class Policy(Protocol):
+    """Reads the task's observation dicts; ``set_goal`` gets the episode's first one."""
+
     goal_reconstruction: np.ndarray | None
 
-    def set_goal(self, goal_image: np.ndarray) -> None: ...
+    def set_goal(self, observation: dict) -> None: ...
 
-    def __call__(self, image: np.ndarray) -> np.ndarray: ...
+    def __call__(self, observation: dict) -> np.ndarray: ...
 
-    def final_metrics(self, image: np.ndarray) -> dict[str, float]: ...
+    def final_metrics(self, observation: dict) -> dict[str, float]: ...
 
 
 @dataclass
@@ -34,7 +36,7 @@ class EvalResult:
 
 def evaluate(
     env: gym.Env,
-    policy: GoalPolicy,
+    policy: Policy,
     episodes: int,
     horizon: int,
     seed: int,
@@ -48,19 +50,19 @@ def evaluate(
         if episode > 0:
             obs, info = env.reset()
         goal_image = obs["image_desired_goal"]
-        policy.set_goal(goal_image)
+        policy.set_goal(obs)
         record = episode < record_episodes
         frames = []
         for _ in range(horizon):
             if record:
                 frames.append(_panel(obs["image_observation"], goal_image, policy.goal_reconstruction))
-            obs, _, terminated, truncated, info = env.step(policy(obs["image_observation"]))
+            obs, _, terminated, truncated, info = env.step(policy(obs))
             if terminated or truncated:
                 break
         if record:
             frames.append(_panel(obs["image_observation"], goal_image, policy.goal_reconstruction))
             recordings.append(frames)
-        final = {**info, **policy.final_metrics(obs["image_observation"])}
+        final = {**info, **policy.final_metrics(obs)}
         for key, value in final.items():
             if isinstance(value, (bool, int, float, np.number, np.bool_)):
                 finals.setdefault(key, []).append(float(value))

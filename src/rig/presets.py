@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from rig.config import Config, RelabelConfig
+from rig.config import Config, RelabelConfig, VAEConfig
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,77 @@ def _relabel(prior: float, future: float) -> Config:
     return Config(relabel=RelabelConfig(prior=prior, future=future))
 
 
+def _baseline(representation: str, **changes) -> Config:
+    """A prior method: real goal images for rollouts, 0.5 future / 0.5 task-goal relabeling."""
+    return Config(
+        representation=representation,
+        rollout_goals="env",
+        relabel=RelabelConfig(prior=0.0, future=0.5, env=0.5),
+        **changes,
+    )
+
+
+def _vae(**changes) -> Config:
+    return Config(vae=VAEConfig(**changes))
+
+
 _METHODS = [
     Method(
         "rig",
         "RIG: beta-VAE latents, imagined goals from the fitted prior, 0.5 prior / 0.5 future relabeling",
         "Section 4, Algorithm 1",
         Config(),
+    ),
+    Method(
+        "oracle",
+        "State oracle: the same TD3 on true states and goals, reward minus the true distance",
+        "Section 5, Figure 3",
+        _baseline("state"),
+    ),
+    Method(
+        "her-pixel",
+        "HER on pixels: conv encoder trained through the critic, pixel-MSE reward, future relabeling",
+        "Section 5, Figure 3",
+        dataclasses.replace(
+            _baseline("pixels", reward="pixel-mse"), relabel=RelabelConfig(prior=0.0, future=0.8)
+        ),
+    ),
+    Method(
+        "lr-ae",
+        "L&R (Lange & Riedmiller): plain autoencoder codes, latent-distance reward",
+        "Section 5, Figure 3",
+        _baseline("ae"),
+    ),
+    Method(
+        "dsae",
+        "DSAE: spatial-autoencoder feature points (16), goal-conditioned Q, feature-distance reward",
+        "Section 5, Figure 3",
+        _baseline("spatial-ae", vae=VAEConfig(latent_dim=32)),
+    ),
+    Method(
+        "rig-log-prob",
+        "RIG with the log-probability reward (Mahalanobis distance, encoder precision)",
+        "Section 5 (reward ablation), Figures 4 and 10",
+        Config(reward="log-prob"),
+    ),
+    Method(
+        "rig-pixel-mse",
+        "RIG with the pixel-MSE reward between the observation and the decoded latent goal",
+        "Section 5 (reward ablation), Figures 4 and 10",
+        Config(reward="pixel-mse"),
+    ),
+    Method(
+        "vae-frozen",
+        "RIG with the VAE pretrained and then frozen (never fine-tuned)",
+        "Supplementary 9.3, Figure 11",
+        _vae(finetune_every_episodes=0),
+    ),
+    Method(
+        "vae-online",
+        "RIG with no VAE pretraining: retrain on replay images every 60 episodes "
+        "(3,000 steps at horizon 50)",
+        "Supplementary 9.3, Figure 11",
+        _vae(pretrain_steps=0, replay_fraction=1.0, finetune_every_episodes=60, finetune_steps=500),
     ),
     Method(
         "relabel-none",

@@ -16,9 +16,12 @@ from collections.abc import Callable
 import numpy as np
 
 from rig.config import RelabelConfig
-from rig.replay import ReplayBuffer, TransitionBatch
+from rig.replay import TransitionBatch
 
 SOURCES = ("rollout", "prior", "future", "env")
+
+FutureGoals = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``(episode, t) -> goals`` of frames drawn from later in the same episodes."""
 
 
 def split_counts(batch_size: int, config: RelabelConfig) -> dict[str, int]:
@@ -54,8 +57,12 @@ class GoalRelabeler:
         self.sample_prior = sample_prior
         self.sample_env_goals = sample_env_goals
 
-    def goals(self, batch: TransitionBatch, buffer: ReplayBuffer) -> np.ndarray:
-        """Relabeled goal latents for ``batch``, in batch order."""
+    def goals(self, batch: TransitionBatch, sample_future: FutureGoals) -> np.ndarray:
+        """Relabeled goals for ``batch``, in batch order.
+
+        ``sample_future(episode, t)`` gives the goal of a later frame of each episode
+        (e.g. :meth:`ReplayBuffer.future_latents`); goals have the rollout goals' shape.
+        """
         counts = split_counts(len(batch.t), self.config)
         goals = batch.rollout_goal.copy()
         start = counts["rollout"]
@@ -67,7 +74,7 @@ class GoalRelabeler:
             if source == "prior":
                 goals[part] = self.sample_prior(n)
             elif source == "future":
-                goals[part] = buffer.future_latents(batch.episode[part], batch.t[part])
+                goals[part] = sample_future(batch.episode[part], batch.t[part])
             else:
                 goals[part] = self.sample_env_goals(n)
             start += n

@@ -8,3 +8,16 @@ import numpy as np
 def latent_distance_reward(next_latent: np.ndarray, goal_latent: np.ndarray) -> np.ndarray:
     """RIG's reward: ``-||z' - z_g||`` (Equation 3 with A = I), one value per row."""
     return -np.linalg.norm(next_latent - goal_latent, axis=-1).astype(np.float32)
+
+
+def log_prob_reward(next_latent: np.ndarray, next_log_variance: np.ndarray, goal_latent: np.ndarray) -> np.ndarray:
+    """Minus the Mahalanobis distance ``(z' - z_g)^T A (z' - z_g)`` with ``A`` the precision
+    of the encoder's distribution at the next observation (Equation 3)."""
+    squared = (next_latent - goal_latent) ** 2 * np.exp(-next_log_variance)
+    return -squared.sum(axis=-1).astype(np.float32)
+
+
+def pixel_mse_reward(next_images: np.ndarray, goal_images: np.ndarray) -> np.ndarray:
+    """Minus the mean squared pixel difference, pixels scaled to [0, 1] (uint8 inputs)."""
+    diff = (next_images.astype(np.float32) - goal_images.astype(np.float32)) / 255.0
+    return -(diff**2).reshape(len(diff), -1).mean(axis=1)

@@ -58,15 +58,32 @@ class TD3:
     concatenation ``[z, z_g]`` of the current and goal latents.
     """
 
-    def __init__(self, obs_dim: int, action_dim: int, action_scale, config: TD3Config, device="cpu"):
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        action_scale,
+        config: TD3Config,
+        device="cpu",
+        networks: tuple[nn.Module, nn.Module] | None = None,
+    ):
+        """``networks``: an (actor, critic) pair to use instead of MLPs on ``obs_dim`` inputs;
+        parameters they share (an image encoder) are trained by the critic only."""
         self.config = config
         self.device = torch.device(device)
-        self.actor = Actor(obs_dim, action_dim, config.hidden_sizes, action_scale).to(self.device)
-        self.critic = TwinCritic(obs_dim, action_dim, config.hidden_sizes).to(self.device)
+        if networks is None:
+            networks = (
+                Actor(obs_dim, action_dim, config.hidden_sizes, action_scale),
+                TwinCritic(obs_dim, action_dim, config.hidden_sizes),
+            )
+        self.actor, self.critic = (net.to(self.device) for net in networks)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        critic_parameters = set(self.critic.parameters())
         self.actor_optimizer = torch.optim.Adam(
-            self.actor.parameters(), lr=config.actor_lr, fused=FUSED_ADAM
+            [p for p in self.actor.parameters() if p not in critic_parameters],
+            lr=config.actor_lr,
+            fused=FUSED_ADAM,
         )
         self.critic_optimizer = torch.optim.Adam(
             self.critic.parameters(), lr=config.critic_lr, fused=FUSED_ADAM

@@ -26,10 +26,11 @@ from rig.exploration import collect_exploration_images
 from rig.logger import Logger
 from rig.noise import ExplorationNoise
 from rig.relabel import GoalRelabeler
-from rig.replay import ReplayBuffer
-from rig.reward import latent_distance_reward
+from rig.replay import ReplayBuffer, TransitionBatch
+from rig.representations import make_networks, make_representation
+from rig.reward import latent_distance_reward, log_prob_reward, pixel_mse_reward
 from rig.td3 import TD3
-from rig.vae import ConvVAE, FittedPrior
+from rig.vae import FittedPrior
 from rig.vae_trainer import VAETrainer
 
 DATASET_FILE = "exploration_images.npy"
@@ -68,33 +69,39 @@ class RIGTrainer:
         self.device = torch.device(config.device)
 
         self.env = make(config.env, image_size=config.image_size)
-        self.eval_env = make(config.env, image_size=config.image_size)
+        self.eval_env = make(config.eval_env or config.env, image_size=config.image_size)
         check_task(self.env, config.image_size)
         self.horizon = config.horizon or (self.env.spec.max_episode_steps if self.env.spec else 0)
         if not self.horizon:
             raise ValueError(f"task {config.env} has no time limit; set --horizon")
         obs_space = self.env.observation_space
         self.has_state = "state_observation" in obs_space.spaces
+        self.state_dim = obs_space["state_observation"].shape[0] if self.has_state else 0
         action_space = self.env.action_space
         self.action_low, self.action_high = action_space.low, action_space.high
 
         c = config
-        self.vae = ConvVAE(c.image_size, c.vae.latent_dim).to(self.device)
-        self.prior = FittedPrior.standard(c.vae.latent_dim)
+        self.representation = make_representation(c, self.state_dim).to(self.device)
+        self.latent_dim = self.representation.latent_dim
+        self.pixels = self.latent_dim == 0
+        """Raw-pixel methods: the TD3 networks read images from the buffer, nothing is cached."""
+        self.prior = FittedPrior.standard(max(self.latent_dim, 1))
         self.td3 = TD3(
-            2 * c.vae.latent_dim, action_space.shape[0], action_space.high, c.td3, self.device
+            0, action_space.shape[0], action_space.high, c.td3, self.device,
+            networks=make_networks(c, self.representation, action_space.shape[0], action_space.high),
         )
-        self.agent = Agent(self.vae, self.td3.actor, self.prior)
+        self.agent = Agent(self.representation, self.td3.actor, self.prior)
         self.buffer = ReplayBuffer(
             c.buffer_size,
             self.horizon,
             obs_space["image_observation"].shape,
             action_space.shape[0],
-            c.vae.latent_dim,
-            obs_space["state_observation"].shape[0] if self.has_state else 0,
+            self.latent_dim,
+            self.state_dim,
             self.rng,
         )
-        self.env_goal_images: np.ndarray | None = None
+        self.env_goals: np.ndarray | None = None
+        """Task goals (``relabel.env``): the representation's goal entries, encoded as needed."""
         self.env_goal_latents: np.ndarray | None = None
         if c.relabel.env > 0 and not hasattr(self.env.unwrapped, "sample_goals"):
             raise ValueError(f"relabel.env > 0 needs a task with sample_goals; {c.env} has none")
@@ -119,15 +126,27 @@ class RIGTrainer:
     def _sample_env_goals(self, n: int) -> np.ndarray:
         return self.env_goal_latents[self.rng.integers(len(self.env_goal_latents), size=n)]
 
+    def _sample_future(self, episode: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if self.pixels:
+            return self.buffer.frames[episode, self.buffer.future_indices(episode, t)]
+        return self.buffer.future_latents(episode, t)
+
     # ----- representation ---------------------------------------------------
-    def _encode(self, images: np.ndarray) -> np.ndarray:
-        return self.vae.encode_images(images)
+    def _encode(self, observations: np.ndarray) -> np.ndarray:
+        return self.representation.encode_images(observations)
+
+    def _cached(self, latent: np.ndarray) -> np.ndarray:
+        """What the buffer caches for one encoded observation (nothing for raw pixels)."""
+        return latent[0] if not self.pixels else np.zeros(0, np.float32)
+
+    def _encode_env_goals(self) -> None:
+        if self.env_goals is not None:
+            self.env_goal_latents = self._encode(self.env_goals)
 
     def _refresh_representation(self) -> None:
-        """After a VAE update: re-encode the buffer and the task goals, refit the prior."""
+        """After a representation update: re-encode the buffer and the task goals, refit the prior."""
         self.buffer.refresh_latents(self._encode)
-        if self.env_goal_images is not None:
-            self.env_goal_latents = self._encode(self.env_goal_images)
+        self._encode_env_goals()
         latents = [self._encode(self.dataset)]
         used = self.buffer.lengths > 0
         if used.any():
@@ -151,7 +170,8 @@ class RIGTrainer:
             self._run_episode(bar)
             self.episodes += 1
             k = c.vae.finetune_every_episodes
-            if k and self.episodes % k == 0 and self.env_steps < c.steps:
+            fine_tune = k and self.representation.trainable and self.episodes % k == 0
+            if fine_tune and self.env_steps < c.steps:
                 self.train_metrics.update(self._finetune_vae())
             self.rl_seconds += time.perf_counter() - self._episode_start
             self._episode_start = None
@@ -161,20 +181,26 @@ class RIGTrainer:
         return self._finish()
 
     def _prepare(self) -> None:
-        """Lines 1-3: exploration data, VAE pretraining, prior fit; then the first evaluation."""
+        """Lines 1-3: exploration data, representation pretraining, prior fit; then the
+        first evaluation. Representations that are not learned (state, pixels) skip 1-3."""
         c = self.config
         c.save(self.run_dir / "config.json")
         self.logger = Logger(self.run_dir)
-        self.dataset = collect_exploration_images(
-            self.env, c.exploration, self.horizon, self.rng, progress=self.progress
-        )
-        save_arrays(self.run_dir / DATASET_FILE, self.dataset)
-        self.vae_trainer = VAETrainer(self.vae, self.dataset, c.vae, self.rng)
-        self.train_metrics.update(self.vae_trainer.train(c.vae.pretrain_steps, progress=self.progress))
         if c.relabel.env > 0:
             goals = self.env.unwrapped.sample_goals(c.relabel.env_goal_pool)
-            self.env_goal_images = goals["image_desired_goal"]
-        self._refresh_representation()
+            self.env_goals = goals[self.representation.goal_key]
+        if self.representation.trainable:
+            self.dataset = collect_exploration_images(
+                self.env, c.exploration, self.horizon, self.rng, progress=self.progress
+            )
+            save_arrays(self.run_dir / DATASET_FILE, self.dataset)
+            self.vae_trainer = VAETrainer(self.representation, self.dataset, c.vae, self.rng)
+            self.train_metrics.update(
+                self.vae_trainer.train(c.vae.pretrain_steps, progress=self.progress)
+            )
+            self._refresh_representation()
+        else:
+            self._encode_env_goals()
         self._evaluate_and_log()
         self.save_checkpoint()
 
@@ -190,20 +216,27 @@ class RIGTrainer:
     def _run_episode(self, bar) -> None:
         """Lines 5-22: one episode toward an imagined goal, with TD3 updates after every step."""
         c = self.config
-        goal_latent = self.prior.sample(1, self.rng)
-        goal_image = self.vae.decode_to_images(goal_latent)[0]
-        obs, _ = self.env.reset(seed=int(self.rng.integers(2**31)))
+        key = self.representation.observation_key
+        if c.rollout_goals == "prior":
+            goal_latent = self.prior.sample(1, self.rng)
+            goal_image = self.agent.decode(goal_latent)[0]
+            obs, _ = self.env.reset(seed=int(self.rng.integers(2**31)))
+        else:
+            obs, _ = self.env.reset(seed=int(self.rng.integers(2**31)))
+            goal_latent = self._encode(obs[self.representation.goal_key][None])
+            goal_image = obs["image_desired_goal"]
         self.noise.reset()
-        latent = self._encode(obs["image_observation"][None])
+        latent = self._encode(obs[key][None])
         self.buffer.start_episode(
-            obs["image_observation"], latent[0], self._state(obs), goal_latent[0], goal_image
+            obs["image_observation"], self._cached(latent), self._state(obs),
+            self._cached(goal_latent), goal_image,
         )
         for _ in range(self.horizon):
             action = self.noise(self.agent.act_latent(latent, goal_latent)[0])
             obs, _, terminated, truncated, _ = self.env.step(action)
-            latent = self._encode(obs["image_observation"][None])
+            latent = self._encode(obs[key][None])
             self.buffer.add_step(
-                action, obs["image_observation"], latent[0], self._state(obs), terminated
+                action, obs["image_observation"], self._cached(latent), self._state(obs), terminated
             )
             self.env_steps += 1
             bar.update(1)
@@ -226,15 +259,19 @@ class RIGTrainer:
         tick = time.perf_counter()
         for _ in range(updates):
             batch = self.buffer.sample(c.batch_size)
-            goals = self.relabeler.goals(batch, self.buffer)
-            reward = latent_distance_reward(batch.next_latent, goals) * c.reward_scale
+            if self.pixels:
+                batch.latent = self.buffer.frames[batch.episode, batch.t]
+                batch.next_latent = self.buffer.frames[batch.episode, batch.t + 1]
+                batch.rollout_goal = self.buffer.rollout_goal_images[batch.episode]
+            goals = self.relabeler.goals(batch, self._sample_future)
+            reward = self._rewards(batch, goals) * c.reward_scale
             tensors = [
                 torch.as_tensor(x, device=self.device)
                 for x in (
-                    np.concatenate([batch.latent, goals], axis=1),
+                    np.concatenate([batch.latent, goals], axis=-1),
                     batch.action,
                     reward,
-                    np.concatenate([batch.next_latent, goals], axis=1),
+                    np.concatenate([batch.next_latent, goals], axis=-1),
                     batch.terminal.astype(np.float32),
                 )
             ]
@@ -245,6 +282,18 @@ class RIGTrainer:
             if not np.isfinite(value):
                 self._diverged(f"{key.removeprefix('td3/')} became {value}")
             self.train_metrics[key] = value
+
+    def _rewards(self, batch: TransitionBatch, goals: np.ndarray) -> np.ndarray:
+        """The configured reward of each transition for its relabeled goal."""
+        kind = self.config.reward
+        if kind == "latent-distance":
+            return latent_distance_reward(batch.next_latent, goals)
+        next_images = self.buffer.frames[batch.episode, batch.t + 1]
+        if kind == "log-prob":
+            log_variance = self.representation.encode_log_variances(next_images)
+            return log_prob_reward(batch.next_latent, log_variance, goals)
+        goal_images = goals if self.pixels else self.agent.decode(goals)
+        return pixel_mse_reward(next_images, goal_images)
 
     def _diverged(self, what: str) -> None:
         kept = (
@@ -298,13 +347,14 @@ class RIGTrainer:
             self.run_dir,
             {
                 "config": self.config.to_dict(),
-                "vae": self.vae.state_dict(),
-                "vae_trainer": self.vae_trainer.state_dict(),
+                "representation": self.representation.state_dict(),
+                "vae_trainer": self.vae_trainer.state_dict() if self.vae_trainer else None,
                 "prior": self.prior.state_dict(),
                 "td3": self.td3.state_dict(),
                 "spaces": {
                     "action_dim": int(self.action_high.shape[0]),
                     "action_scale": self.action_high.tolist(),
+                    "state_dim": self.state_dim,
                 },
                 "counters": {
                     "env_steps": self.env_steps,
@@ -315,7 +365,7 @@ class RIGTrainer:
                 "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
                 "train_metrics": self.train_metrics,
                 "progress_rows": self.logger.rows,
-                "env_goal_images": self.env_goal_images,
+                "env_goals": self.env_goals,
                 "buffer_file": buffer_file,
             },
         )
@@ -326,11 +376,12 @@ class RIGTrainer:
 
     def load_state(self, state: dict) -> None:
         """Restore a checkpoint written by :meth:`save_checkpoint` (and its buffer, if saved)."""
-        self.dataset = np.load(self.run_dir / DATASET_FILE)
-        self.vae.load_state_dict(state["vae"])
-        self.vae.eval()
-        self.vae_trainer = VAETrainer(self.vae, self.dataset, self.config.vae, self.rng)
-        self.vae_trainer.load_state_dict(state["vae_trainer"])
+        self.representation.load_state_dict(state["representation"])
+        self.representation.eval()
+        if self.representation.trainable:
+            self.dataset = np.load(self.run_dir / DATASET_FILE)
+            self.vae_trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
+            self.vae_trainer.load_state_dict(state["vae_trainer"])
         self.td3.load_state_dict(state["td3"])
         self.prior = FittedPrior(**state["prior"])
         self.agent.prior = self.prior
@@ -339,9 +390,8 @@ class RIGTrainer:
         self.rl_seconds, self.update_seconds = counters["rl_seconds"], counters["update_seconds"]
         self.last_checkpoint_steps = self.env_steps
         self.train_metrics = dict(state["train_metrics"])
-        self.env_goal_images = state["env_goal_images"]
-        if self.env_goal_images is not None:
-            self.env_goal_latents = self._encode(self.env_goal_images)
+        self.env_goals = state["env_goals"]
+        self._encode_env_goals()
         if state["buffer_file"]:
             with np.load(self.run_dir / state["buffer_file"]) as arrays:
                 self.buffer.load_state_dict(dict(arrays))
@@ -358,13 +408,14 @@ class RIGTrainer:
         artifacts.plot_learning_curve(
             self.logger.rows, self.run_dir / "learning_curve.png", title=f"{c.method} on {c.env}"
         )
-        shown = self.vae_trainer.test_images[:8]
-        artifacts.save_vae_grid(
-            shown,
-            self.vae.decode_to_images(self._encode(shown)),
-            self.vae.decode_to_images(self.prior.sample(8, np.random.default_rng(c.seed))),
-            self.run_dir / "vae.png",
-        )
+        if self.vae_trainer is not None:
+            shown = self.vae_trainer.test_images[:8]
+            artifacts.save_vae_grid(
+                shown,
+                self.agent.decode(self._encode(shown)),
+                self.agent.decode(self.prior.sample(8, np.random.default_rng(c.seed))),
+                self.run_dir / "vae.png",
+            )
         recorded = evaluate(
             self.eval_env,
             self.agent.goal_policy(),

@@ -40,10 +40,15 @@ class ConvVAE(nn.Module):
     per-pixel Bernoulli logits.
     """
 
-    def __init__(self, image_size: int = 48, latent_dim: int = 4):
+    observation_key = "image_observation"
+    goal_key = "image_desired_goal"
+    trainable = True
+
+    def __init__(self, image_size: int = 48, latent_dim: int = 4, variational: bool = True):
         super().__init__()
         self.image_size = image_size
         self.latent_dim = latent_dim
+        self.variational = variational
         side = conv_output_size(image_size)
         layers, in_ch = [], 3
         for ch, k, s in zip(CHANNELS, KERNELS, STRIDES):
@@ -80,8 +85,14 @@ class ConvVAE(nn.Module):
         return torch.sigmoid(self.decode_logits(z))
 
     def loss(self, x: torch.Tensor, beta: float) -> dict[str, torch.Tensor]:
-        """Negative ELBO with a beta-weighted KL; per-image sums, batch means."""
+        """Negative ELBO with a beta-weighted KL; per-image sums, batch means.
+
+        A plain autoencoder (``variational=False``) decodes the mean itself and has no KL term.
+        """
         mu, logvar = self.encode(x)
+        if not self.variational:
+            recon = F.binary_cross_entropy_with_logits(self.decode_logits(mu), x, reduction="sum")
+            return {"loss": recon / x.shape[0], "recon": recon / x.shape[0]}
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         logits = self.decode_logits(z)
         recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
@@ -97,6 +108,12 @@ class ConvVAE(nn.Module):
             batch = images_to_tensor(images[start : start + batch_size], device)
             out[start : start + len(batch)] = self.encode(batch)[0].cpu().numpy()
         return out
+
+    @torch.no_grad()
+    def encode_log_variances(self, images: np.ndarray) -> np.ndarray:
+        """Encoder log-variances for uint8 images (N, H, W, 3) (the log-prob reward's precision)."""
+        device = next(self.parameters()).device
+        return self.encode(images_to_tensor(images, device))[1].cpu().numpy()
 
     @torch.no_grad()
     def decode_to_images(self, z: np.ndarray) -> np.ndarray:

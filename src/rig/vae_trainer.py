@@ -1,4 +1,5 @@
-"""Trains the beta-VAE on the exploration dataset, later mixed with replay images."""
+"""Trains the representation (beta-VAE, autoencoder or spatial autoencoder) on the
+exploration dataset, later mixed with replay images."""
 
 from __future__ import annotations
 
@@ -6,21 +7,25 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from rig.config import VAEConfig
-from rig.vae import ConvVAE, images_to_tensor
+from rig.vae import images_to_tensor
 
 ImageSampler = Callable[[int], np.ndarray]
 """Returns ``n`` uint8 images (n, H, W, 3), e.g. from the replay buffer."""
 
 
 class VAETrainer:
-    """Optimises a :class:`ConvVAE` with Adam; keeps a held-out split for the test loss."""
+    """Optimises a representation with Adam; keeps a held-out split for the test loss.
+
+    Any module with ``loss(images, beta) -> {"loss": ..., other terms}`` can be trained.
+    """
 
     def __init__(
         self,
-        vae: ConvVAE,
+        vae: nn.Module,
         dataset: np.ndarray,
         config: VAEConfig,
         rng: np.random.Generator,
@@ -52,19 +57,17 @@ class VAETrainer:
     ) -> dict[str, float]:
         """Run ``steps`` gradient steps; returns mean train losses and the test loss."""
         self.vae.train()
-        totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        totals: dict[str, float] = {}
         for _ in tqdm(range(steps), desc="VAE training", unit="step", disable=not progress):
             losses = self.vae.loss(self._batch(replay), self.config.beta)
             if not torch.isfinite(losses["loss"]):
-                raise FloatingPointError(
-                    f"VAE loss became {losses['loss'].item()} (recon {losses['recon'].item()}, "
-                    f"kl {losses['kl'].item()})"
-                )
+                terms = ", ".join(f"{k} {v.item()}" for k, v in losses.items() if k != "loss")
+                raise FloatingPointError(f"VAE loss became {losses['loss'].item()} ({terms})")
             self.optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             self.optimizer.step()
-            for key in totals:
-                totals[key] += losses[key].item()
+            for key, value in losses.items():
+                totals[key] = totals.get(key, 0.0) + value.item()
         self.vae.eval()
         result = {f"vae/train_{k}": v / max(steps, 1) for k, v in totals.items()}
         result.update(self.test_losses())

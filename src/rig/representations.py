@@ -1,0 +1,85 @@
+"""What the policy conditions on: one representation per method family.
+
+Every representation maps a batch of observations (the values of its
+``observation_key``, or of ``goal_key`` for goals) to the feature vectors the
+TD3 networks see, with :meth:`encode_images` (named for the common case):
+
+* ``vae``: beta-VAE encoder means (RIG);
+* ``ae``: a plain autoencoder's codes (L&R);
+* ``spatial-ae``: spatial-softmax feature points (DSAE);
+* ``state``: the task's true state, unchanged (the oracle);
+* ``pixels``: the raw uint8 images; a convolutional encoder inside the TD3
+  networks is trained through the critic (HER on pixels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from torch import nn
+
+from rig.config import Config
+from rig.pixel_networks import pixel_actor_critic
+from rig.spatial_ae import SpatialAutoencoder
+from rig.td3 import Actor, TwinCritic
+from rig.vae import ConvVAE
+
+
+class StateIdentity(nn.Module):
+    """The true state as features: the state oracle's representation."""
+
+    observation_key = "state_observation"
+    goal_key = "state_desired_goal"
+    trainable = False
+
+    def __init__(self, state_dim: int):
+        super().__init__()
+        self.latent_dim = state_dim
+
+    def encode_images(self, states: np.ndarray) -> np.ndarray:
+        return np.asarray(states, dtype=np.float32).reshape(len(states), self.latent_dim)
+
+
+class RawPixels(nn.Module):
+    """Images passed through unchanged; the TD3 networks hold the encoder."""
+
+    observation_key = "image_observation"
+    goal_key = "image_desired_goal"
+    trainable = False
+    latent_dim = 0
+
+    def __init__(self, image_size: int):
+        super().__init__()
+        self.image_size = image_size
+
+    def encode_images(self, images: np.ndarray) -> np.ndarray:
+        return np.asarray(images, dtype=np.uint8)
+
+
+def make_representation(config: Config, state_dim: int) -> nn.Module:
+    """The representation named by ``config.representation``, untrained."""
+    kind, size, dim = config.representation, config.image_size, config.vae.latent_dim
+    if kind == "vae":
+        return ConvVAE(size, dim)
+    if kind == "ae":
+        return ConvVAE(size, dim, variational=False)
+    if kind == "spatial-ae":
+        return SpatialAutoencoder(size, dim)
+    if kind == "state":
+        if state_dim == 0:
+            raise ValueError(f"representation 'state' needs a task with state_observation; {config.env} has none")
+        return StateIdentity(state_dim)
+    if kind == "pixels":
+        return RawPixels(size)
+    raise ValueError(f"unknown representation {kind!r}")
+
+
+def make_networks(
+    config: Config, representation: nn.Module, action_dim: int, action_scale
+) -> tuple[nn.Module, nn.Module]:
+    """The TD3 actor and critic for a representation: MLPs on ``[z, z_g]``, or for raw
+    pixels, MLPs behind a convolutional encoder that both share."""
+    hidden = config.td3.hidden_sizes
+    if isinstance(representation, RawPixels):
+        return pixel_actor_critic(representation.image_size, action_dim, hidden, action_scale)
+    features = 2 * representation.latent_dim
+    return Actor(features, action_dim, hidden, action_scale), TwinCritic(features, action_dim, hidden)
