@@ -32,14 +32,14 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-from gymnasium import spaces  # noqa: E402
-from gymnasium.envs.mujoco.mujoco_env import MujocoEnv  # noqa: E402
+import mujoco
+import numpy as np
+from gymnasium import spaces
+from gymnasium.envs.mujoco.mujoco_env import MujocoEnv
 
-from rig.envs import make, make_vector  # noqa: E402
-from rig.envs.mujoco.base import ASSETS  # noqa: E402
-from rig.envs.mujoco.pusher import PusherEnv  # noqa: E402
+from rig.envs import make, make_vector
+from rig.envs.mujoco.base import ASSETS
+from rig.envs.mujoco.pusher import PusherEnv
 
 
 class GymnasiumPusher(MujocoEnv):

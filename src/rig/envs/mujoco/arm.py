@@ -34,6 +34,10 @@ class Arm:
         self._fore = model.body("forearm").mocapid[0]
         self.rest = model.body("hand").pos.copy()
 
+    def position(self, data: mujoco.MjData) -> np.ndarray:
+        """Hand position ``(x, y, z)``."""
+        return data.mocap_pos[self._hand].copy()
+
     def hand(self, data: mujoco.MjData) -> np.ndarray:
         """Hand coordinates along ``axes``."""
         return data.mocap_pos[self._hand, self.axes].copy()

@@ -7,6 +7,7 @@ true-state metrics. Everything else (stepping, images, goals) lives here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -24,7 +25,7 @@ GoalKeys = Literal["image", "state"]
 
 
 class ArmEnv(gym.Env):
-    """A goal-reaching task for the arm, seen by the top-down camera.
+    """A goal-reaching task for the arm, seen by the task's camera (top-down by default).
 
     Args:
         image_size: side of the square RGB images (48 or 84).
@@ -127,6 +128,15 @@ class ArmEnv(gym.Env):
     def _sample_goal_states(self, n: int) -> np.ndarray:
         """``n`` goal states from the task's goal distribution, ``(n, D)``."""
         raise NotImplementedError
+
+    def _uniform_clear_of(self, low, high, blocked: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Points uniform in the boxes ``low``..``high`` (``(n, 2)``), redrawn where ``blocked``."""
+        points = self.np_random.uniform(low, high)
+        bad = blocked(points)
+        while bad.any():
+            points[bad] = self.np_random.uniform(low[bad], high[bad])
+            bad = blocked(points)
+        return points
 
     def metrics(self, state: np.ndarray, goal: np.ndarray) -> dict[str, Any]:
         """True-state metrics; ``distance`` is the headline final distance."""

@@ -55,16 +55,12 @@ class DoorEnv(ArmEnv):
 
     def _sample_goal_states(self, n: int) -> np.ndarray:
         angles = self.np_random.uniform(0, self.angle_goal_high, size=n)
-        hands = self.np_random.uniform(self.hand_goal_low, self.hand_goal_high, size=(n, 2))
-
-        def touching() -> np.ndarray:
-            ends = self.hinge + self.door_reach * np.stack([np.cos(angles), -np.sin(angles)], -1)
-            return _segment_distance(hands, np.broadcast_to(self.hinge, ends.shape), ends) < 0.12
-
-        bad = touching()
-        while bad.any():
-            hands[bad] = self.np_random.uniform(self.hand_goal_low, self.hand_goal_high, size=(int(bad.sum()), 2))
-            bad = touching()
+        ends = self.hinge + self.door_reach * np.stack([np.cos(angles), -np.sin(angles)], -1)
+        hands = self._uniform_clear_of(
+            np.tile(self.hand_goal_low, (n, 1)),
+            np.tile(self.hand_goal_high, (n, 1)),
+            lambda hands: _segment_distance(hands, np.broadcast_to(self.hinge, ends.shape), ends) < 0.12,
+        )
         return np.concatenate([hands, angles[:, None]], axis=1)
 
     def metrics(self, state: np.ndarray, goal: np.ndarray) -> dict[str, Any]:

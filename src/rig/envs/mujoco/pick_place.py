@@ -8,7 +8,7 @@ State layout: hand ``(y, z)``, then ball ``(y, z)``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class PickPlaceEnv(ArmEnv):
     goal_high = np.array([0.75, 0.25])
     air_fraction = 0.5
     grasp_radius = 0.03
-    finger_gap = {False: 0.04, True: BALL_RADIUS + 0.006}
+    finger_gap: ClassVar[dict[bool, float]] = {False: 0.04, True: BALL_RADIUS + 0.006}
     """Half distance between the fingers, open and closed."""
     success_distance = 0.04
 
@@ -50,7 +50,7 @@ class PickPlaceEnv(ArmEnv):
         self.held = False
 
     def _place_fingers(self) -> None:
-        hand = self.data.mocap_pos[self.arm._hand]
+        hand = self.arm.position(self.data)
         gap = self.finger_gap[self.closed]
         for finger, side in zip(self._fingers, (-1, 1)):
             self.data.mocap_pos[finger] = hand + np.array([0.0, side * gap, 0.0])

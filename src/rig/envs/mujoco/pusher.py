@@ -57,12 +57,11 @@ class PusherEnv(ArmEnv):
 
     def _sample_goal_states(self, n: int) -> np.ndarray:
         pucks = self.np_random.uniform(self.puck_goal_low, self.puck_goal_high, size=(n, self.num_pucks, 2))
-        hands = self.np_random.uniform(self.hand_goal_low, self.hand_goal_high, size=(n, 2))
-        touching = lambda: np.linalg.norm(hands[:, None] - pucks, axis=-1).min(-1) < CONTACT_CLEARANCE  # noqa: E731
-        bad = touching()
-        while bad.any():
-            hands[bad] = self.np_random.uniform(self.hand_goal_low, self.hand_goal_high, size=(int(bad.sum()), 2))
-            bad = touching()
+        hands = self._uniform_clear_of(
+            np.tile(self.hand_goal_low, (n, 1)),
+            np.tile(self.hand_goal_high, (n, 1)),
+            lambda hands: np.linalg.norm(hands[:, None] - pucks, axis=-1).min(-1) < CONTACT_CLEARANCE,
+        )
         return np.concatenate([hands, pucks.reshape(n, -1)], axis=1)
 
     def puck_distances(self, state: np.ndarray, goal: np.ndarray) -> np.ndarray:

@@ -63,7 +63,9 @@ def egl_error() -> str | None:
     """
     code = "from mujoco.egl import GLContext; GLContext(8, 8).make_current()"
     try:
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         return str(err)
     lines = result.stderr.strip().splitlines()
@@ -90,7 +92,7 @@ def create_gl_context(width: int, height: int):
             context.make_current()
             os.environ["MUJOCO_GL"] = backend  # child processes use the backend that works
             return context
-        except Exception as err:  # each backend fails in its own way (ImportError, OSError, GLError)
+        except Exception as err:  # noqa: BLE001 (ImportError, OSError, GLError, RuntimeError, ...)
             errors.append(f"{backend}: {type(err).__name__}: {err}")
     packages = " ".join(SYSTEM_PACKAGES[b] for b in BACKENDS)
     raise RenderingUnavailable(

@@ -9,7 +9,7 @@ next-step autoreset).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
@@ -22,7 +22,7 @@ from rig.envs.mujoco.render import BatchRenderer
 class ArmVectorEnv(VectorEnv):
     """``num_envs`` copies of the task made by ``make_task`` (an :class:`ArmEnv` factory)."""
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012
+    metadata: ClassVar[dict] = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, make_task: Callable[[], ArmEnv], num_envs: int, max_episode_steps: int):
         self.envs = [make_task() for _ in range(num_envs)]
