@@ -56,7 +56,9 @@ class Agent:
             return check_image(x, self.representation.image_size, name)
         x = np.asarray(x, dtype=np.float32)
         if x.shape != (self.representation.latent_dim,):
-            raise ValueError(f"{name.split()[0]} state must have shape ({self.representation.latent_dim},), got {x.shape}")
+            raise ValueError(
+                f"{name.split()[0]} state must have shape ({self.representation.latent_dim},), got {x.shape}"
+            )
         return x
 
     def goal_policy(self) -> GoalPolicy:
@@ -112,4 +114,3 @@ class RandomPolicy:
 
     def final_metrics(self, observation: dict) -> dict[str, float]:
         return {}
-

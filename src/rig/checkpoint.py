@@ -56,7 +56,9 @@ class Checkpoint:
         representation = make_representation(self.config, spaces.get("state_dim", 0)).to(device)
         representation.load_state_dict(self.state["representation"])
         representation.eval()
-        actor, _ = make_networks(self.config, representation, spaces["action_dim"], spaces["action_scale"])
+        actor, _ = make_networks(
+            self.config, representation, spaces["action_dim"], spaces["action_scale"]
+        )
         actor.to(device).load_state_dict(self.state["td3"]["actor"])
         actor.eval()
         return Agent(representation, actor, FittedPrior(**self.state["prior"]))

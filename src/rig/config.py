@@ -171,7 +171,9 @@ class Config:
         if self.vae.latent_dim <= 0:
             problems.append(f"vae.latent_dim must be positive, got {self.vae.latent_dim}")
         if not 0 <= self.vae.replay_fraction <= 1:
-            problems.append(f"vae.replay_fraction must be in [0, 1], got {self.vae.replay_fraction}")
+            problems.append(
+                f"vae.replay_fraction must be in [0, 1], got {self.vae.replay_fraction}"
+            )
         if not 0 < self.vae.test_fraction < 1:
             problems.append(f"vae.test_fraction must be in (0, 1), got {self.vae.test_fraction}")
         if self.exploration.num_images < 10:
@@ -196,18 +198,26 @@ class Config:
         rep, reward = self.representation, self.reward
         problems = []
         if reward == "log-prob" and rep != "vae":
-            problems.append(f"reward 'log-prob' needs the VAE's variances (representation 'vae'), got {rep!r}")
+            problems.append(
+                f"reward 'log-prob' needs the VAE's variances (representation 'vae'), got {rep!r}"
+            )
         if rep == "pixels" and reward != "pixel-mse":
-            problems.append(f"representation 'pixels' compares images: use reward 'pixel-mse', got {reward!r}")
+            problems.append(
+                f"representation 'pixels' compares images: use reward 'pixel-mse', got {reward!r}"
+            )
         if rep == "state" and reward != "latent-distance":
-            problems.append(f"representation 'state' compares states: use reward 'latent-distance', got {reward!r}")
+            problems.append(
+                f"representation 'state' compares states: use reward 'latent-distance', got {reward!r}"
+            )
         if rep in ("state", "pixels") and (self.rollout_goals != "env" or self.relabel.prior > 0):
             problems.append(
                 f"representation {rep!r} is not learned, so it has no fitted prior to imagine goals: "
                 "use rollout_goals 'env' and relabel.prior 0"
             )
         if rep == "spatial-ae" and self.vae.latent_dim % 2:
-            problems.append(f"representation 'spatial-ae' needs an even vae.latent_dim, got {self.vae.latent_dim}")
+            problems.append(
+                f"representation 'spatial-ae' needs an even vae.latent_dim, got {self.vae.latent_dim}"
+            )
         return problems
 
     def with_steps(self, steps: int) -> Config:

@@ -55,7 +55,9 @@ def evaluate(
         frames = []
         for _ in range(horizon):
             if record:
-                frames.append(_panel(obs["image_observation"], goal_image, policy.goal_reconstruction))
+                frames.append(
+                    _panel(obs["image_observation"], goal_image, policy.goal_reconstruction)
+                )
             obs, _, terminated, truncated, info = env.step(policy(obs))
             if terminated or truncated:
                 break

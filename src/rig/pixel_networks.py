@@ -25,7 +25,9 @@ class PixelEncoder(nn.Module):
             layers += [nn.Conv2d(in_ch, ch, k, s), nn.ReLU()]
             in_ch = ch
         flat = CHANNELS[-1] * conv_output_size(image_size) ** 2
-        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(flat, feature_dim), nn.LayerNorm(feature_dim))
+        self.net = nn.Sequential(
+            *layers, nn.Flatten(), nn.Linear(flat, feature_dim), nn.LayerNorm(feature_dim)
+        )
         self.feature_dim = feature_dim
 
     def forward(self, stacked: torch.Tensor) -> torch.Tensor:
@@ -62,7 +64,9 @@ class EncodedCritic(nn.Module):
         self.encoder = encoder
         self.head = head
 
-    def forward(self, stacked: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, stacked: torch.Tensor, action: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.head(self.encoder(stacked), action)
 
 

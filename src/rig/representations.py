@@ -66,7 +66,9 @@ def make_representation(config: Config, state_dim: int) -> nn.Module:
         return SpatialAutoencoder(size, dim)
     if kind == "state":
         if state_dim == 0:
-            raise ValueError(f"representation 'state' needs a task with state_observation; {config.env} has none")
+            raise ValueError(
+                f"representation 'state' needs a task with state_observation; {config.env} has none"
+            )
         return StateIdentity(state_dim)
     if kind == "pixels":
         return RawPixels(size)
@@ -82,4 +84,6 @@ def make_networks(
     if isinstance(representation, RawPixels):
         return pixel_actor_critic(representation.image_size, action_dim, hidden, action_scale)
     features = 2 * representation.latent_dim
-    return Actor(features, action_dim, hidden, action_scale), TwinCritic(features, action_dim, hidden)
+    return Actor(features, action_dim, hidden, action_scale), TwinCritic(
+        features, action_dim, hidden
+    )

@@ -10,7 +10,9 @@ def latent_distance_reward(next_latent: np.ndarray, goal_latent: np.ndarray) -> 
     return -np.linalg.norm(next_latent - goal_latent, axis=-1).astype(np.float32)
 
 
-def log_prob_reward(next_latent: np.ndarray, next_log_variance: np.ndarray, goal_latent: np.ndarray) -> np.ndarray:
+def log_prob_reward(
+    next_latent: np.ndarray, next_log_variance: np.ndarray, goal_latent: np.ndarray
+) -> np.ndarray:
     """Minus the Mahalanobis distance ``(z' - z_g)^T A (z' - z_g)`` with ``A`` the precision
     of the encoder's distribution at the next observation (Equation 3)."""
     squared = (next_latent - goal_latent) ** 2 * np.exp(-next_log_variance)

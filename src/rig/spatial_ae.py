@@ -38,13 +38,17 @@ class SpatialAutoencoder(nn.Module):
     def __init__(self, image_size: int = 48, latent_dim: int = 32):
         super().__init__()
         if latent_dim % 2:
-            raise ValueError(f"a spatial autoencoder needs an even latent_dim (2 per point), got {latent_dim}")
+            raise ValueError(
+                f"a spatial autoencoder needs an even latent_dim (2 per point), got {latent_dim}"
+            )
         self.image_size = image_size
         self.latent_dim = latent_dim
         self.target_size = image_size // 2
         self.encoder = nn.Sequential(
-            nn.Conv2d(3, 32, 5, stride=2), nn.ReLU(),
-            nn.Conv2d(32, 32, 3), nn.ReLU(),
+            nn.Conv2d(3, 32, 5, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3),
+            nn.ReLU(),
             nn.Conv2d(32, latent_dim // 2, 3),
             SpatialSoftmax(),
         )

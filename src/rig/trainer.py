@@ -87,8 +87,14 @@ class RIGTrainer:
         """Raw-pixel methods: the TD3 networks read images from the buffer, nothing is cached."""
         self.prior = FittedPrior.standard(max(self.latent_dim, 1))
         self.td3 = TD3(
-            0, action_space.shape[0], action_space.high, c.td3, self.device,
-            networks=make_networks(c, self.representation, action_space.shape[0], action_space.high),
+            0,
+            action_space.shape[0],
+            action_space.high,
+            c.td3,
+            self.device,
+            networks=make_networks(
+                c, self.representation, action_space.shape[0], action_space.high
+            ),
         )
         self.agent = Agent(self.representation, self.td3.actor, self.prior)
         self.buffer = ReplayBuffer(
@@ -162,7 +168,10 @@ class RIGTrainer:
         if self.logger is None:
             self._prepare()
         bar = tqdm(
-            total=c.steps, initial=self.env_steps, desc="rig train", unit="step",
+            total=c.steps,
+            initial=self.env_steps,
+            desc="rig train",
+            unit="step",
             disable=not self.progress,
         )
         while self.env_steps < c.steps:
@@ -207,7 +216,9 @@ class RIGTrainer:
     def _finetune_vae(self) -> dict[str, float]:
         """Line 23: fine-tune on the dataset and replay images, then refresh every latent."""
         try:
-            metrics = self.vae_trainer.train(self.config.vae.finetune_steps, self.buffer.sample_images)
+            metrics = self.vae_trainer.train(
+                self.config.vae.finetune_steps, self.buffer.sample_images
+            )
         except FloatingPointError as err:
             self._diverged(str(err))
         self._refresh_representation()
@@ -228,8 +239,11 @@ class RIGTrainer:
         self.noise.reset()
         latent = self._encode(obs[key][None])
         self.buffer.start_episode(
-            obs["image_observation"], self._cached(latent), self._state(obs),
-            self._cached(goal_latent), goal_image,
+            obs["image_observation"],
+            self._cached(latent),
+            self._state(obs),
+            self._cached(goal_latent),
+            goal_image,
         )
         for _ in range(self.horizon):
             action = self.noise(self.agent.act_latent(latent, goal_latent)[0])
@@ -335,7 +349,11 @@ class RIGTrainer:
     def _checkpoint_due(self) -> bool:
         every = self.config.checkpoint_every
         last = self.last_checkpoint_steps or 0
-        return bool(every) and self.env_steps // every > last // every and self.env_steps < self.config.steps
+        return (
+            bool(every)
+            and self.env_steps // every > last // every
+            and self.env_steps < self.config.steps
+        )
 
     def save_checkpoint(self) -> None:
         """Everything needed to continue the run, written atomically (the buffer first)."""
@@ -380,7 +398,9 @@ class RIGTrainer:
         self.representation.eval()
         if self.representation.trainable:
             self.dataset = np.load(self.run_dir / DATASET_FILE)
-            self.vae_trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
+            self.vae_trainer = VAETrainer(
+                self.representation, self.dataset, self.config.vae, self.rng
+            )
             self.vae_trainer.load_state_dict(state["vae_trainer"])
         self.td3.load_state_dict(state["td3"])
         self.prior = FittedPrior(**state["prior"])
