@@ -8,6 +8,7 @@ multisampling are off: at 48x48 they cost far more than everything else
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import subprocess
@@ -146,6 +147,8 @@ class BatchRenderer:
         self._pixels = np.empty((height, width, 3), dtype=np.uint8)
         self._full = mujoco.MjrRect(0, 0, width, height)
         self._release = weakref.finalize(self, _release, self._gl, self._context)
+        self._release.atexit = False
+        atexit.register(self._release)  # runs before the GL backend's own exit handler
 
     def render(self, models: Sequence[mujoco.MjModel], datas: Sequence[mujoco.MjData]) -> np.ndarray:
         """Images of each (model, data) pair, uint8 ``(n, S, S, 3)``, top row first."""
