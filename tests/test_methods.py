@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from conftest import TINY
 
+from rig.agent import Agent
 from rig.cli import main
+from rig.envs import make
 from rig.config import Config
 from rig.logger import read_progress
 from rig.presets import METHODS, differences, preset
@@ -32,6 +34,21 @@ def test_every_method_runs_end_to_end_and_records_what_differs(name, tmp_path):
     assert all(np.isfinite(v) for v in final.values())
     summary = json.loads((out / "summary.json").read_text())
     assert np.isfinite(summary["eval/final_distance"])
+
+    agent = Agent.load(out)  # the checkpoint rebuilds the method's representation and policy
+    obs, _ = make("point").reset(seed=0)
+    policy = agent.goal_policy()
+    policy.set_goal(obs)
+    action = policy(obs)
+    assert action.shape == (2,) and np.all(np.abs(action) <= 1)
+
+
+def test_reach_refuses_a_method_that_reads_states(tmp_path, capsys):
+    out = tmp_path / "oracle"
+    assert main(["train", "--method", "oracle", *SHORT, "--out", str(out)]) == 0
+    assert main(["goal", "--env", "point", "--out", str(tmp_path / "goal.png")]) == 0
+    assert main(["reach", "--run", str(out), "--goal", str(tmp_path / "goal.png")]) == 2
+    assert "reads state_desired_goal" in capsys.readouterr().err
 
 
 def test_methods_differ_from_rig_in_the_fields_that_define_them():

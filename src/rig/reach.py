@@ -38,6 +38,11 @@ def reach(run_dir: Path, goal_path: Path, out: Path | None = None, seed: int = 0
     """
     checkpoint = load_checkpoint(run_dir)
     config = checkpoint.config
+    agent = checkpoint.agent()
+    if agent.goal_key != "image_desired_goal":
+        raise ValueError(
+            f"rig reach drives toward goal images, but method {config.method!r} reads {agent.goal_key}"
+        )
     goal_image, notes, goal_state = load_goal_image(goal_path, config.image_size)
     for note in notes:
         print(f"note: {goal_path}: {note}")
@@ -45,7 +50,7 @@ def reach(run_dir: Path, goal_path: Path, out: Path | None = None, seed: int = 0
     horizon = config.horizon or env.spec.max_episode_steps
     result = evaluate(
         _FixedGoalEnv(env, goal_image, goal_state),
-        checkpoint.agent().goal_policy(),
+        agent.goal_policy(),
         episodes=1,
         horizon=horizon,
         seed=seed,
