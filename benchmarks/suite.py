@@ -145,8 +145,8 @@ def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict
 
     flops = 2 * (sum(m * k * n for m, k, n in every)
                  + sum(m * k * n for m, k, n in delayed) / c.policy_delay)
-    default_threads = torch.get_num_threads()
-    out = {"gflop_per_update": flops / 1e9, "default_threads": default_threads}
+    threads_before = torch.get_num_threads()
+    out = {"gflop_per_update": flops / 1e9}
     for n in threads:
         torch.set_num_threads(n)
         seconds(lambda: td3.update(*batch), 20)
@@ -162,7 +162,7 @@ def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict
             "matmul_gflop_per_s": flops / bound / 1e9,
             "update_over_bound": update / bound,
         }
-    torch.set_num_threads(default_threads)
+    torch.set_num_threads(threads_before)
     return out
 
 
@@ -195,7 +195,8 @@ def rig_train_rate(method: str, window: int, buffer_size: int, seed: int) -> flo
              "--eval.every-steps", str(LEARNING_STARTS), "--eval.episodes", "1",
              "--eval.video-episodes", "1", "--vae.pretrain-steps", "100",
              "--exploration.num-images", "500", "--out", out, "--overwrite", "--quiet"],
-            check=True, env={**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())},
+            check=True, stdout=subprocess.DEVNULL,
+            env={**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())},
         )
         with open(Path(out) / "progress.csv") as f:
             rows = list(csv.DictReader(f))
@@ -288,7 +289,7 @@ def sb3_rate(goal_keys: str, window: int, buffer_size: int, seed: int) -> float:
     return steady_rate(timer.times)
 
 
-def end_to_end(windows: dict[str, int], repeats: int, buffer_size: int) -> dict:
+def end_to_end(windows: dict[str, int], repeats: int, buffer_size: int, only: list[str]) -> dict:
     """rig against SB3, state and image settings, each pair back to back per repeat."""
     if "oracle" in rig_methods():
         rig_state, state_how = (
@@ -308,7 +309,8 @@ def end_to_end(windows: dict[str, int], repeats: int, buffer_size: int) -> dict:
         ),
     }
     out = {"rig_state_measured_with": state_how, "windows": windows, "buffer_size": buffer_size}
-    for name, (ours, theirs) in settings.items():
+    for name in only:
+        ours, theirs = settings[name]
         runs = {"rig": [], "sb3": []}
         for seed in range(repeats):  # back to back, so both sides see the same load
             runs["rig"].append(ours(seed))
@@ -377,6 +379,8 @@ def table(results: dict) -> str:
                 )
     if "e2e" in results:
         for name in ("state", "image"):
+            if name not in results["e2e"]:
+                continue
             r = results["e2e"][name]
             lines.append(
                 f"end to end, {name:5s}: rig {r['rig_env_steps_per_s']:7.1f} steps/s, "
@@ -398,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=["env", "td3", "e2e", "memory"])
     parser.add_argument("--repeats", type=int, help="repeats per figure (default 3, quick 1)")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--settings", nargs="+", choices=["state", "image"],
+                        default=["state", "image"], help="end-to-end settings to run")
     parser.add_argument("--threads", type=int, help="torch threads for the end-to-end runs "
                         "(both sides; default: PyTorch's, one per core)")
     args = parser.parse_args(argv)
@@ -414,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         "e2e": lambda: end_to_end(
             {"state": 300, "image": 1000, "sb3_image": 50} if quick
             else {"state": 1500, "image": 1500, "sb3_image": 200},
-            repeats, buffer_size=100_000,
+            repeats, buffer_size=100_000, only=args.settings,
         ),
         "memory": lambda: buffer_memory(1_000_000, HORIZON),
     }
