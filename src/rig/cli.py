@@ -96,8 +96,6 @@ def _eval(argv: list[str]) -> int:
 
 
 def _goal(argv: list[str]) -> int:
-    import numpy as np
-
     from rig.envs import make
     from rig.images import save_goal_image
 
@@ -112,7 +110,7 @@ def _goal(argv: list[str]) -> int:
     goal = env.unwrapped.sample_goals(1)
     state = goal["state_desired_goal"][0]
     save_goal_image(args.out, goal["image_desired_goal"][0], state)
-    print(f"goal image written to {args.out} (true goal state {np.round(state, 3).tolist()})")
+    print(f"goal image written to {args.out} (true goal state {[round(float(v), 3) for v in state]})")
     return 0
 
 
@@ -151,7 +149,7 @@ def _sweep(argv: list[str]) -> int:
     if args.dry_run:
         for trial in todo:
             print(f"{trial.name:40s} {trial_state(trial.config):9s} {trial.config.out}")
-        print(f"{len(todo)} trials; {sweep.compute}".rstrip("; "))
+        print(f"{len(todo)} trials" + (f"; compute: {sweep.compute}" if sweep.compute else ""))
         return 0
     if args.ray or args.address:
         results = run_ray(todo, sweep.resources, out, args.address, progress=not args.quiet)
