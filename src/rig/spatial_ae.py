@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rig.vae import images_to_tensor
+from rig.vae import encode_in_batches
 
 
 class SpatialSoftmax(nn.Module):
@@ -66,15 +66,10 @@ class SpatialAutoencoder(nn.Module):
         recon = (self.decode(self.encoder(x)) - self._target(x)).pow(2).sum(dim=1).mean()
         return {"loss": recon, "recon": recon}
 
-    @torch.no_grad()
     def encode_images(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Feature points of uint8 images (N, H, W, 3), float32 (N, latent_dim)."""
         device = next(self.parameters()).device
-        out = np.empty((len(images), self.latent_dim), dtype=np.float32)
-        for start in range(0, len(images), batch_size):
-            batch = images_to_tensor(images[start : start + batch_size], device)
-            out[start : start + len(batch)] = self.encoder(batch).cpu().numpy()
-        return out
+        return encode_in_batches(self.encoder, images, self.latent_dim, device, batch_size)
 
     @torch.no_grad()
     def decode_to_images(self, points: np.ndarray) -> np.ndarray:

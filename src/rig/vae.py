@@ -32,6 +32,18 @@ def images_to_tensor(images: np.ndarray | torch.Tensor, device: str | torch.devi
     return tensor.permute(0, 3, 1, 2).float().div_(255.0)
 
 
+@torch.no_grad()
+def encode_in_batches(
+    encode, images: np.ndarray, latent_dim: int, device: torch.device, batch_size: int = 1024
+) -> np.ndarray:
+    """``encode`` (float image tensors to latents) over uint8 images (N, H, W, 3), in batches."""
+    out = np.empty((len(images), latent_dim), dtype=np.float32)
+    for start in range(0, len(images), batch_size):
+        batch = images_to_tensor(images[start : start + batch_size], device)
+        out[start : start + len(batch)] = encode(batch).cpu().numpy()
+    return out
+
+
 class ConvVAE(nn.Module):
     """The original RIG encoder/decoder: conv 5/3/3, 16/32/64 channels, strides 3/2/2.
 
@@ -99,15 +111,12 @@ class ConvVAE(nn.Module):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
         return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
 
-    @torch.no_grad()
     def encode_images(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Encoder means for uint8 images (N, H, W, 3), as a float32 array (N, latent_dim)."""
         device = next(self.parameters()).device
-        out = np.empty((len(images), self.latent_dim), dtype=np.float32)
-        for start in range(0, len(images), batch_size):
-            batch = images_to_tensor(images[start : start + batch_size], device)
-            out[start : start + len(batch)] = self.encode(batch)[0].cpu().numpy()
-        return out
+        return encode_in_batches(
+            lambda x: self.encode(x)[0], images, self.latent_dim, device, batch_size
+        )
 
     @torch.no_grad()
     def encode_log_variances(self, images: np.ndarray) -> np.ndarray:
