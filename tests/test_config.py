@@ -23,6 +23,7 @@ def test_defaults_are_valid_and_paper_like():
         ({"image_size": 64}, "image_size must be 48 or 84"),
         ({"relabel": RelabelConfig(prior=0.7, future=0.5)}, "sum to 1.2 > 1"),
         ({"relabel": RelabelConfig(prior=-0.1, future=0.5)}, ">= 0"),
+        ({"threads": -1}, "threads must be >= 0"),
     ],
 )
 def test_invalid_fields_give_one_line_errors(changes, message):

@@ -115,3 +115,12 @@ def test_evaluation_task_can_differ_from_the_training_task(tmp_path):
     )
     assert trainer.env.spec.id == "rig/PointReach-v0"
     assert trainer.eval_env.spec.id == "rig/PointWall-v0"
+
+
+def test_threads_setting_sets_pytorch_threads(tmp_path):
+    before = torch.get_num_threads()
+    try:
+        RIGTrainer(Config(threads=1, out=tmp_path), tmp_path, progress=False)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

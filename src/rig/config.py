@@ -141,6 +141,8 @@ class Config:
     buffer_size: int = 1_000_000
     """Replay capacity in transitions."""
     device: str = "cpu"
+    threads: int = 0
+    """PyTorch CPU threads (0: PyTorch's default). Use 1 per run when runs share the cores."""
     checkpoint_every: int = 1000
     """Checkpoint at the first episode end after every this many env steps (0: only at the end)."""
     save_buffer: bool = False
@@ -184,6 +186,8 @@ class Config:
             problems.append("batch sizes must be positive")
         if self.td3.policy_delay <= 0:
             problems.append(f"td3.policy_delay must be positive, got {self.td3.policy_delay}")
+        if self.threads < 0:
+            problems.append(f"threads must be >= 0, got {self.threads}")
         if self.checkpoint_every < 0:
             problems.append(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
         problems += self._method_problems()

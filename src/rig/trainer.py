@@ -66,6 +66,8 @@ class RIGTrainer:
         self.progress = progress
         self.rng = np.random.default_rng(config.seed)
         torch.manual_seed(config.seed)
+        if config.threads:
+            torch.set_num_threads(config.threads)
         self.device = torch.device(config.device)
 
         self.env = make(config.env, image_size=config.image_size)
