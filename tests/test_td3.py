@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from rig.config import TD3Config
-from rig.td3 import TD3
+from rig.td3 import TD3, TwinCritic
 
 
 def make_td3(**overrides):
@@ -107,3 +107,9 @@ def test_state_dict_round_trip():
     assert copy.updates == 3
     with pytest.raises(KeyError):
         copy.load_state_dict({})
+
+
+def test_first_q_alone_equals_the_first_of_the_pair():
+    critic = TwinCritic(6, 2, (16, 16))
+    obs, action = torch.randn(5, 6), torch.randn(5, 2)
+    torch.testing.assert_close(critic.first(obs, action), critic(obs, action)[0])

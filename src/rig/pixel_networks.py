@@ -69,6 +69,9 @@ class EncodedCritic(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.head(self.encoder(stacked), action)
 
+    def first(self, stacked: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return self.head.first(self.encoder(stacked), action)
+
 
 def pixel_actor_critic(
     image_size: int, action_dim: int, hidden: tuple[int, ...], action_scale

@@ -50,6 +50,10 @@ class TwinCritic(nn.Module):
         x = torch.cat([obs, action], dim=-1)
         return self.q1(x).squeeze(-1), self.q2(x).squeeze(-1)
 
+    def first(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """``Q1`` alone: what the actor maximises."""
+        return self.q1(torch.cat([obs, action], dim=-1)).squeeze(-1)
+
 
 class TD3:
     """Twin critics, delayed policy updates and target policy smoothing.
@@ -120,7 +124,7 @@ class TD3:
 
         if self.updates % self.config.policy_delay == 0:
             self.critic.requires_grad_(False)
-            actor_loss = -self.critic(obs, self.actor(obs))[0].mean()
+            actor_loss = -self.critic.first(obs, self.actor(obs)).mean()
             self.critic.requires_grad_(True)
             self.actor_optimizer.zero_grad(set_to_none=True)
             actor_loss.backward()
