@@ -42,3 +42,14 @@ def check_task(env: gym.Env, image_size: int) -> None:
             )
     if not isinstance(env.action_space, spaces.Box):
         raise ValueError(f"task {name}: the action space must be a Box, got {env.action_space}")
+
+
+def goal_reward(achieved_goal, desired_goal, goal_keys: str) -> np.ndarray:
+    """Our tasks' vectorized ``compute_reward`` for (batches of) goals under the standard keys:
+    minus the Euclidean distance for ``goal_keys="state"``, minus the mean squared pixel
+    difference (pixels scaled to [0, 1]) for ``"image"``."""
+    achieved = np.asarray(achieved_goal, dtype=np.float64)
+    desired = np.asarray(desired_goal, dtype=np.float64)
+    if goal_keys == "state":
+        return -np.linalg.norm(achieved - desired, axis=-1)
+    return -np.mean(((achieved - desired) / 255.0) ** 2, axis=(-3, -2, -1))

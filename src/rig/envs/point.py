@@ -13,6 +13,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rig.envs.interface import goal_reward
+
 GoalKeys = Literal["image", "state"]
 
 BACKGROUND = np.array([235, 235, 235], dtype=np.float32)
@@ -145,11 +147,7 @@ class PointEnv(gym.Env):
         State goals: minus the Euclidean distance. Image goals: minus the mean
         squared pixel difference, pixels scaled to [0, 1].
         """
-        achieved = np.asarray(achieved_goal, dtype=np.float64)
-        desired = np.asarray(desired_goal, dtype=np.float64)
-        if self.goal_keys == "state":
-            return -np.linalg.norm(achieved - desired, axis=-1)
-        return -np.mean(((achieved - desired) / 255.0) ** 2, axis=(-3, -2, -1))
+        return goal_reward(achieved_goal, desired_goal, self.goal_keys)
 
     def sample_goals(self, n: int) -> dict[str, np.ndarray]:
         """``n`` goals from the task's goal distribution, as states and rendered images."""

@@ -16,6 +16,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from rig.envs.interface import goal_reward
 from rig.envs.mujoco.arm import Arm
 from rig.envs.mujoco.render import BatchRenderer
 
@@ -192,11 +193,7 @@ class ArmEnv(gym.Env):
     # ----- goal-env API -------------------------------------------------------
     def compute_reward(self, achieved_goal, desired_goal, info=None) -> np.ndarray:
         """Vectorized reward: minus the state distance, or minus the pixel MSE (pixels in [0, 1])."""
-        achieved = np.asarray(achieved_goal, dtype=np.float64)
-        desired = np.asarray(desired_goal, dtype=np.float64)
-        if self.goal_keys == "state":
-            return -np.linalg.norm(achieved - desired, axis=-1)
-        return -np.mean(((achieved - desired) / 255.0) ** 2, axis=(-3, -2, -1))
+        return goal_reward(achieved_goal, desired_goal, self.goal_keys)
 
     def sample_goals(self, n: int) -> dict[str, np.ndarray]:
         """``n`` goals from the task's distribution: states ``(n, D)`` and images ``(n, S, S, 3)``."""
