@@ -88,4 +88,4 @@ def make_vector(name: str, num_envs: int, **kwargs) -> gym.vector.VectorEnv:
 
 register_all()
 
-__all__ = ["TASKS", "PointEnv", "env_id", "make", "make_vector", "register_all"]
+__all__ = ["TASKS", "PointEnv", "check_task", "env_id", "make", "make_vector", "register_all"]

@@ -33,7 +33,9 @@ def check_task(env: gym.Env, image_size: int) -> None:
         raise ValueError(f"task {name}: observation space must be a gymnasium Dict, got {space}")
     for key in REQUIRED_IMAGE_KEYS:
         if key not in space.spaces:
-            raise ValueError(f"task {name}: observations must hold {key!r} (has {sorted(space.spaces)})")
+            raise ValueError(
+                f"task {name}: observations must hold {key!r} (has {sorted(space.spaces)})"
+            )
         sub = space.spaces[key]
         if sub.dtype != np.uint8 or sub.shape != (image_size, image_size, 3):
             raise ValueError(
@@ -53,3 +55,38 @@ def goal_reward(achieved_goal, desired_goal, goal_keys: str) -> np.ndarray:
     if goal_keys == "state":
         return -np.linalg.norm(achieved - desired, axis=-1)
     return -np.mean(((achieved - desired) / 255.0) ** 2, axis=(-3, -2, -1))
+
+
+def goal_observation_space(
+    image_space: spaces.Box, state_space: spaces.Box, goal_keys: str
+) -> spaces.Dict:
+    """The observation space of the contract: ``image_*`` and ``state_*`` entries, and the
+    standard goal-env keys holding the images or the states (``goal_keys``)."""
+    standard = image_space if goal_keys == "image" else state_space
+    return spaces.Dict(
+        {
+            **dict.fromkeys(("observation", "achieved_goal", "desired_goal"), standard),
+            **dict.fromkeys(
+                ("image_observation", "image_achieved_goal", "image_desired_goal"), image_space
+            ),
+            **dict.fromkeys(
+                ("state_observation", "state_achieved_goal", "state_desired_goal"), state_space
+            ),
+        }
+    )
+
+
+def goal_observation(image, goal_image, state, goal_state, goal_keys: str) -> dict:
+    """An observation of the contract (single or batched arrays); states as float32."""
+    state, goal_state = np.asarray(state, np.float32), np.asarray(goal_state, np.float32)
+    obs = {
+        "image_observation": image,
+        "image_achieved_goal": image,
+        "image_desired_goal": goal_image,
+        "state_observation": state,
+        "state_achieved_goal": state,
+        "state_desired_goal": goal_state,
+    }
+    for key in ("observation", "achieved_goal", "desired_goal"):
+        obs[key] = obs[f"{goal_keys}_{key}"]
+    return obs

@@ -13,7 +13,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rig.envs.interface import goal_reward
+from rig.envs.interface import goal_observation, goal_observation_space, goal_reward
 
 GoalKeys = Literal["image", "state"]
 
@@ -65,20 +65,7 @@ class PointEnv(gym.Env):
         lim = self.arena_half_size
         image_space = spaces.Box(0, 255, (image_size, image_size, 3), dtype=np.uint8)
         state_space = spaces.Box(-lim, lim, (2,), dtype=np.float32)
-        standard = image_space if goal_keys == "image" else state_space
-        self.observation_space = spaces.Dict(
-            {
-                "observation": standard,
-                "achieved_goal": standard,
-                "desired_goal": standard,
-                "image_observation": image_space,
-                "image_achieved_goal": image_space,
-                "image_desired_goal": image_space,
-                "state_observation": state_space,
-                "state_achieved_goal": state_space,
-                "state_desired_goal": state_space,
-            }
-        )
+        self.observation_space = goal_observation_space(image_space, state_space, goal_keys)
         self.action_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
 
         pixel_centres = (np.arange(image_size) + 0.5) / image_size * 2 * lim - lim
@@ -177,21 +164,9 @@ class PointEnv(gym.Env):
 
     # ----- gymnasium API --------------------------------------------------
     def _observation(self, image: np.ndarray) -> dict[str, Any]:
-        state = self._position.astype(np.float32)
-        goal = self._goal.astype(np.float32)
-        obs = {
-            "image_observation": image,
-            "image_achieved_goal": image,
-            "image_desired_goal": self._goal_image.copy(),
-            "state_observation": state,
-            "state_achieved_goal": state,
-            "state_desired_goal": goal,
-        }
-        prefix = self.goal_keys + "_"
-        obs["observation"] = obs[prefix + "observation"]
-        obs["achieved_goal"] = obs[prefix + "achieved_goal"]
-        obs["desired_goal"] = obs[prefix + "desired_goal"]
-        return obs
+        return goal_observation(
+            image, self._goal_image.copy(), self._position, self._goal, self.goal_keys
+        )
 
     def _info(self) -> dict[str, Any]:
         distance = float(np.linalg.norm(self._position - self._goal))

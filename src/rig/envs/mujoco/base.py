@@ -16,7 +16,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from rig.envs.interface import goal_reward
+from rig.envs.interface import goal_observation, goal_observation_space, goal_reward
 from rig.envs.mujoco.arm import Arm
 from rig.envs.mujoco.render import BatchRenderer
 
@@ -85,20 +85,7 @@ class ArmEnv(gym.Env):
         state_space = spaces.Box(
             self.state_low.astype(np.float32), self.state_high.astype(np.float32), dtype=np.float32
         )
-        standard = image_space if goal_keys == "image" else state_space
-        self.observation_space = spaces.Dict(
-            {
-                "observation": standard,
-                "achieved_goal": standard,
-                "desired_goal": standard,
-                "image_observation": image_space,
-                "image_achieved_goal": image_space,
-                "image_desired_goal": image_space,
-                "state_observation": state_space,
-                "state_achieved_goal": state_space,
-                "state_desired_goal": state_space,
-            }
-        )
+        self.observation_space = goal_observation_space(image_space, state_space, goal_keys)
         num_actions = len(self.hand_axes) + self.extra_actions
         self.action_space = spaces.Box(-1.0, 1.0, (num_actions,), dtype=np.float32)
         self._goal = self.state_low.copy()
@@ -232,19 +219,9 @@ class ArmEnv(gym.Env):
     # ----- gymnasium API ------------------------------------------------------
     def observation(self, image: np.ndarray) -> dict[str, Any]:
         """The observation dict for the current state, given its image."""
-        state = self.true_state().astype(np.float32)
-        obs = {
-            "image_observation": image,
-            "image_achieved_goal": image,
-            "image_desired_goal": self._goal_image.copy(),
-            "state_observation": state,
-            "state_achieved_goal": state,
-            "state_desired_goal": self._goal.astype(np.float32),
-        }
-        prefix = self.goal_keys + "_"
-        for key in ("observation", "achieved_goal", "desired_goal"):
-            obs[key] = obs[prefix + key]
-        return obs
+        return goal_observation(
+            image, self._goal_image.copy(), self.true_state(), self._goal, self.goal_keys
+        )
 
     def info(self) -> dict[str, Any]:
         return self.metrics(self.true_state(), self._goal)

@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from rig.envs.interface import goal_observation
 from rig.envs.mujoco.base import ArmEnv
 from rig.envs.mujoco.render import BatchRenderer
 
@@ -41,19 +42,13 @@ class ArmVectorEnv(VectorEnv):
 
     def _observations(self) -> dict[str, np.ndarray]:
         images = self.renderer.render([e.model for e in self.envs], [e.data for e in self.envs])
-        states = np.stack([e.true_state() for e in self.envs]).astype(np.float32)
-        obs = {
-            "image_observation": images,
-            "image_achieved_goal": images,
-            "image_desired_goal": np.stack([e._goal_image for e in self.envs]),
-            "state_observation": states,
-            "state_achieved_goal": states,
-            "state_desired_goal": np.stack([e._goal for e in self.envs]).astype(np.float32),
-        }
-        prefix = self.envs[0].goal_keys + "_"
-        for key in ("observation", "achieved_goal", "desired_goal"):
-            obs[key] = obs[prefix + key]
-        return obs
+        return goal_observation(
+            images,
+            np.stack([e._goal_image for e in self.envs]),
+            np.stack([e.true_state() for e in self.envs]),
+            np.stack([e._goal for e in self.envs]),
+            self.envs[0].goal_keys,
+        )
 
     def _infos(self) -> dict[str, np.ndarray]:
         per_env = [e.info() for e in self.envs]
