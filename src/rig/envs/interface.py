@@ -90,3 +90,13 @@ def goal_observation(image, goal_image, state, goal_state, goal_keys: str) -> di
     for key in ("observation", "achieved_goal", "desired_goal"):
         obs[key] = obs[f"{goal_keys}_{key}"]
     return obs
+
+
+def check_task_arguments(image_size: int, goal_keys: str, render_mode: str | None) -> None:
+    """Raise ``ValueError`` for constructor arguments our tasks do not support."""
+    if image_size < 16:
+        raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
+    if goal_keys not in ("image", "state"):
+        raise ValueError(f"goal_keys must be 'image' or 'state', got {goal_keys!r}")
+    if render_mode not in (None, "rgb_array"):
+        raise ValueError(f"unsupported render_mode {render_mode!r}; use 'rgb_array'")

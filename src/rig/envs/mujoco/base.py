@@ -16,7 +16,12 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from rig.envs.interface import goal_observation, goal_observation_space, goal_reward
+from rig.envs.interface import (
+    check_task_arguments,
+    goal_observation,
+    goal_observation_space,
+    goal_reward,
+)
 from rig.envs.mujoco.arm import Arm
 from rig.envs.mujoco.render import BatchRenderer
 
@@ -64,12 +69,7 @@ class ArmEnv(gym.Env):
         goal_cache: str | Path | None = None,
         renderer: BatchRenderer | None = None,
     ):
-        if image_size < 16:
-            raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
-        if goal_keys not in ("image", "state"):
-            raise ValueError(f"goal_keys must be 'image' or 'state', got {goal_keys!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"unsupported render_mode {render_mode!r}; use 'rgb_array'")
+        check_task_arguments(image_size, goal_keys, render_mode)
         self.image_size = image_size
         self.goal_keys = goal_keys
         self.render_mode = render_mode
