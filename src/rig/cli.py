@@ -36,11 +36,12 @@ def _train(argv: list[str]) -> int:
     import tyro
 
     from rig.envs import env_id
-    from rig.presets import preset
+    from rig.presets import resolve
     from rig.trainer import resume, train
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--method", default="rig")
+    pre.add_argument("--env", default="point")
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument("--quiet", action="store_true")
     pre.add_argument("--resume", type=Path)
@@ -54,9 +55,13 @@ def _train(argv: list[str]) -> int:
         summary = resume(known.resume, parsed.steps, progress=not known.quiet)
         out = known.resume
     else:
-        default = preset(known.method)
+        default = resolve(known.method, known.env)
         if "-h" in rest or "--help" in rest:
-            print("extra flags: --resume DIR, --overwrite, --quiet (no progress bars)\n")
+            print(
+                "extra flags: --resume DIR, --overwrite, --quiet (no progress bars)\n"
+                "defaults below: Table 1, then the --env task's preset, then the --method "
+                "preset ('rig tasks', 'rig methods')\n"
+            )
         config = tyro.cli(type(default), default=default, args=rest, prog="rig train")
         config = dataclasses.replace(config, method=known.method).validate()
         env_id(config.env)
@@ -239,10 +244,28 @@ def _show(argv: list[str]) -> int:
 
 def _tasks(argv: list[str]) -> int:
     from rig.envs import TASKS
+    from rig.presets import TASK_PRESETS, resolve
 
     for name, gym_id in TASKS.items():
-        print(f"{name:12s} {gym_id}")
+        c = resolve("rig", name)
+        horizon = c.horizon or _task_horizon(name)
+        print(
+            f"{name:22s} {gym_id:32s} {c.steps:>7,d} steps, horizon {horizon}, "
+            f"{c.exploration.num_images:,d} images, VAE {c.vae.pretrain_steps:,d} steps "
+            f"(beta {c.vae.beta:g}, latent {c.vae.latent_dim}), eval {c.eval.episodes} goals "
+            f"every {c.eval.every_steps:,d} steps"
+        )
+        if name in TASK_PRESETS and TASK_PRESETS[name].changes:
+            print(" " * 23 + TASK_PRESETS[name].source)
     return 0
+
+
+def _task_horizon(name: str) -> int:
+    import gymnasium as gym
+
+    from rig.envs import env_id
+
+    return gym.spec(env_id(name)).max_episode_steps
 
 
 COMMANDS = {

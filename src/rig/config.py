@@ -107,6 +107,9 @@ class EvalConfig:
     """Evaluation goals come from an environment seeded with ``seed + seed_offset``."""
     video_episodes: int = 3
     """Episodes recorded in the final rollout video."""
+    probe_states: int = 1000
+    """Fresh goal states rendered for the representation report (held-out R^2 per state
+    dimension after every representation update); the true state is used for nothing else."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ class Config:
         if self.checkpoint_every < 0:
             problems.append(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
         problems += self._method_problems()
+        if self.eval.probe_states < 8:
+            problems.append(f"eval.probe_states must be at least 8, got {self.eval.probe_states}")
         if self.eval.episodes <= 0 or self.eval.every_steps <= 0:
             problems.append("eval.episodes and eval.every_steps must be positive")
         if problems:
@@ -251,6 +256,49 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def replace_fields(config, changes: dict[str, Any]):
+    """``config`` (a frozen dataclass) with dotted fields replaced: ``{"vae.beta": 2}``.
+
+    Values are coerced to the field's type where that is lossless (lists to tuples,
+    ints to floats, strings to paths); unknown fields and wrong types are errors.
+    """
+    for key, value in changes.items():
+        parts = str(key).replace("-", "_").split(".")
+        config = _replace(config, parts, value, str(key))
+    return config
+
+
+def _replace(obj, parts: list[str], value, key: str):
+    names = [f.name for f in dataclasses.fields(obj)]
+    if parts[0] not in names:
+        raise ValueError(
+            f"unknown configuration field {key!r} in overrides; fields here: {', '.join(names)}"
+        )
+    current = getattr(obj, parts[0])
+    if dataclasses.is_dataclass(current):
+        if len(parts) == 1:
+            example = f"{key}.{dataclasses.fields(current)[0].name}"
+            raise ValueError(f"override {key!r} names a section; override a field, e.g. {example}")
+        return dataclasses.replace(obj, **{parts[0]: _replace(current, parts[1:], value, key)})
+    if len(parts) > 1:
+        raise ValueError(f"unknown configuration field {key!r} in overrides")
+    return dataclasses.replace(obj, **{parts[0]: _coerce(value, current, key)})
+
+
+def _coerce(value, current, key: str):
+    """``value`` as the type of the field's current value (lists become tuples, ints floats)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    if isinstance(current, Path) and isinstance(value, str):
+        return Path(value)
+    if isinstance(current, float) and number:
+        return float(value)
+    if type(value) is type(current):
+        return value
+    raise ValueError(f"override {key!r}: expected {type(current).__name__}, got {value!r}")
 
 
 _SECTIONS = {

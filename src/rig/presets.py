@@ -1,8 +1,11 @@
-"""Method presets: each method of the paper is a configuration of one shared pipeline.
+"""Method and task presets: each method of the paper is a configuration of one shared
+pipeline, and each task carries the paper's protocol for it.
 
-A preset changes only the fields that define the method; everything else keeps
-the paper's Table 1 defaults, and ``rig train --method NAME --field value``
-overrides any field on top of the preset.
+A method preset changes only the fields that define the method; a task preset
+changes only the budget of its task (exploration images, VAE pretraining, beta,
+latent size, env steps, evaluation). A run's configuration is resolved in order:
+Table 1 defaults, then the task's preset, then the method's, then the user's flags
+(``rig train --env pusher --method oracle --vae.beta 2``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from rig.config import Config, RelabelConfig, VAEConfig
+from typing import Any
+
+from rig.config import Config, RelabelConfig, VAEConfig, replace_fields
 
 
 @dataclass(frozen=True)
@@ -145,3 +150,81 @@ def _flatten(data: dict, prefix: str = "") -> dict:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+@dataclass(frozen=True)
+class TaskPreset:
+    """The paper's protocol for one task: dotted configuration fields and why."""
+
+    name: str
+    changes: dict[str, Any]
+    source: str
+
+
+_ARM_EVAL = {"eval.episodes": 50, "eval.every_steps": 5000}
+"""50 goals per evaluation, fixed per seed: one curve's points are not noise."""
+
+_TASKS = [
+    TaskPreset("point", {}, "our 2-D toy task: Table 1 defaults, 3,000 env steps"),
+    TaskPreset("point-wall", {}, "our 2-D toy task: Table 1 defaults, 3,000 env steps"),
+    TaskPreset(
+        "reacher",
+        {"exploration.num_images": 100, "steps": 50_000, **_ARM_EVAL},
+        "paper section 5: VAE pretrained on 100 images; 50K steps (our budget)",
+    ),
+    TaskPreset(
+        "pusher",
+        {
+            "exploration.num_images": 10_000,
+            "vae.pretrain_steps": 5000,
+            "vae.latent_dim": 8,
+            "steps": 500_000,
+            "learning_starts": 4000,
+            **_ARM_EVAL,
+        },
+        "paper section 5 and rlkit v0.1.2: 10,000 images, ~500K env steps, 4,000 steps "
+        "before training; latent size 8 and 5,000 VAE steps: docs/task_protocols.md",
+    ),
+    TaskPreset(
+        "multi-pusher",
+        {
+            "exploration.num_images": 10_000,
+            "vae.pretrain_steps": 5000,
+            "vae.latent_dim": 8,
+            "steps": 500_000,
+            "learning_starts": 4000,
+            **_ARM_EVAL,
+        },
+        "as pusher (latent size 8 for the 6-D state of the hand and two pucks)",
+    ),
+    TaskPreset(
+        "door",
+        {"exploration.num_images": 10_000, "vae.pretrain_steps": 10_000, "steps": 500_000, **_ARM_EVAL},
+        "paper section 5: 10,000 images",
+    ),
+    TaskPreset(
+        "pick-place",
+        {"exploration.num_images": 10_000, "vae.pretrain_steps": 10_000, "steps": 500_000, **_ARM_EVAL},
+        "paper section 5: 10,000 images",
+    ),
+]
+TASK_PRESETS: dict[str, TaskPreset] = {t.name: t for t in _TASKS}
+TASK_PRESETS["multi-pusher-variable"] = dataclasses.replace(
+    TASK_PRESETS["multi-pusher"], name="multi-pusher-variable"
+)
+
+
+def task_preset(env: str) -> dict[str, Any]:
+    """The dotted fields the task ``env`` (CLI name or Gymnasium id) sets; {} for other tasks."""
+    from rig.envs import TASKS
+
+    by_id = {gym_id: name for name, gym_id in TASKS.items()}
+    preset_ = TASK_PRESETS.get(env) or TASK_PRESETS.get(by_id.get(env, ""))
+    return dict(preset_.changes) if preset_ else {}
+
+
+def resolve(method: str = "rig", env: str = "point") -> Config:
+    """Table 1 defaults, then the task's preset, then the method's preset."""
+    method_changes = {k: v for k, (_, v) in differences(preset(method), Config()).items()}
+    config = replace_fields(Config(env=env), task_preset(env))
+    return replace_fields(config, method_changes)

@@ -131,14 +131,31 @@ class ReplayBuffer:
         e, t = self._sample_transitions(n)
         return self.frames[e, t + 1]
 
-    def refresh_latents(self, encode: Callable[[np.ndarray], np.ndarray]) -> None:
-        """Re-encode every stored frame and rollout goal image (after the VAE has changed)."""
-        used = np.flatnonzero(self.lengths > 0)
-        if len(used) == 0:
-            return
-        frames = self.frames[used].reshape(-1, *self.frames.shape[2:])
-        self.latents[used] = encode(frames).reshape(len(used), self.horizon + 1, -1)
-        self.rollout_goals[used] = encode(self.rollout_goal_images[used])
+    @property
+    def _slots_in_use(self) -> int:
+        """Slots ``0..n-1`` hold episodes (slots are filled in order, then reused)."""
+        return min(self.episodes_started, self.max_episodes)
+
+    def refresh_latents(
+        self, encode: Callable[[np.ndarray], np.ndarray], chunk_episodes: int = 64
+    ) -> None:
+        """Re-encode every stored frame and rollout goal image (after the VAE has changed).
+
+        Works through the slots in chunks of ``chunk_episodes``, reading the frames in
+        place (views, no copy of the buffer), so extra memory stays one chunk's latents.
+        """
+        n = self._slots_in_use
+        for start in range(0, n, chunk_episodes):
+            stop = min(start + chunk_episodes, n)
+            frames = self.frames[start:stop].reshape(-1, *self.frames.shape[2:])
+            self.latents[start:stop] = encode(frames).reshape(stop - start, self.horizon + 1, -1)
+            self.rollout_goals[start:stop] = encode(self.rollout_goal_images[start:stop])
+
+    def stored_latents(self) -> np.ndarray:
+        """Cached latents of every stored frame, ``(num_frames, latent_dim)``."""
+        n = self._slots_in_use
+        stored = np.arange(self.horizon + 1)[None, :] <= self.lengths[:n, None]
+        return self.latents[:n][stored]
 
     # ----- persistence --------------------------------------------------------
     _ARRAYS = ("frames", "latents", "states", "actions", "terminals", "rollout_goals",
@@ -146,7 +163,7 @@ class ReplayBuffer:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The stored episodes (only the slots in use) and the write position."""
-        used = min(self.episodes_started, self.max_episodes)
+        used = self._slots_in_use
         state = {name: getattr(self, name)[:used] for name in self._ARRAYS}
         state["counters"] = np.array([self._slot, self.episodes_started])
         return state

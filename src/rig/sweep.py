@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from rig.checkpoint import CHECKPOINT_FILE
-from rig.config import Config
+from rig.config import Config, replace_fields
 
 _SWEEP_KEYS = {
     "tasks", "methods", "seeds", "steps", "overrides", "resources", "compute", "description",
@@ -152,57 +152,25 @@ def _ints(value) -> bool:
 
 def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
     """``config`` with dotted fields replaced (``{"vae.beta": 2}``); unknown fields are errors."""
-    for key, value in overrides.items():
+    for key in overrides:
         parts = str(key).replace("-", "_").split(".")
         if parts[0] in _SET_BY_SWEEP:
             where = _SET_BY_SWEEP[parts[0]]
             raise ValueError(f"override {key!r} is set by the sweep's {where!r}, not by overrides")
-        config = _replace(config, parts, value, str(key))
-    return config
-
-
-def _replace(obj, parts: list[str], value, key: str):
-    names = [f.name for f in dataclasses.fields(obj)]
-    if parts[0] not in names:
-        raise ValueError(
-            f"unknown configuration field {key!r} in overrides; fields here: {', '.join(names)}"
-        )
-    current = getattr(obj, parts[0])
-    if dataclasses.is_dataclass(current):
-        if len(parts) == 1:
-            example = f"{key}.{dataclasses.fields(current)[0].name}"
-            raise ValueError(f"override {key!r} names a section; override a field, e.g. {example}")
-        return dataclasses.replace(obj, **{parts[0]: _replace(current, parts[1:], value, key)})
-    if len(parts) > 1:
-        raise ValueError(f"unknown configuration field {key!r} in overrides")
-    return dataclasses.replace(obj, **{parts[0]: _coerce(value, current, key)})
-
-
-def _coerce(value, current, key: str):
-    """``value`` as the type of the field's current value (lists become tuples, ints floats)."""
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(current, tuple) and isinstance(value, list):
-        return tuple(value)
-    if isinstance(current, Path) and isinstance(value, str):
-        return Path(value)
-    if isinstance(current, float) and number:
-        return float(value)
-    if type(value) is type(current):
-        return value
-    raise ValueError(f"override {key!r}: expected {type(current).__name__}, got {value!r}")
+    return replace_fields(config, overrides)
 
 
 def trials(sweep: Sweep, out: Path) -> list[Trial]:
     """Every (task, method, seed) of ``sweep``, each writing ``out/TASK/METHOD/seedK``."""
-    from rig.presets import preset
+    from rig.presets import resolve
 
-    bases = {m: apply_overrides(preset(m), sweep.overrides) for m in sweep.methods}
     result = []
     for seed in sweep.seeds:  # seed-major: a sweep stopped early still covers every method
         for task in sweep.tasks:
-            for method, base in bases.items():
+            for method in sweep.methods:
+                base = apply_overrides(resolve(method, task), sweep.overrides)
                 config = dataclasses.replace(
-                    base, env=task, method=method, seed=seed,
+                    base, method=method, seed=seed,
                     steps=sweep.steps or base.steps,
                     out=Path(out) / task.replace("/", "_") / method / f"seed{seed}",
                 )

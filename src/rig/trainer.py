@@ -20,6 +20,7 @@ from rig import artifacts
 from rig.agent import Agent
 from rig.checkpoint import load_checkpoint, save_arrays, save_checkpoint
 from rig.config import Config
+from rig.diagnostics import ProbeData, probe_data, representation_report
 from rig.envs import check_task, make
 from rig.evaluate import evaluate
 from rig.exploration import collect_exploration_images
@@ -34,6 +35,8 @@ from rig.vae import FittedPrior
 from rig.vae_trainer import VAETrainer
 
 DATASET_FILE = "exploration_images.npy"
+REPRESENTATION_R2_WARNING = 0.8
+"""Below this held-out R^2, a true-state dimension counts as missed by the representation."""
 
 
 class RunDirectoryExists(Exception):
@@ -122,6 +125,9 @@ class RIGTrainer:
         self.episodes = 0
         self.last_checkpoint_steps: int | None = None
         self.train_metrics: dict[str, float] = {}
+        self.probe: ProbeData | None = None
+        """Fresh goal states for the representation report (true state: this report only)."""
+        self.representation_rows: list[dict[str, float]] = []
         self.eval_metrics: dict[str, float] = {}
         self.rl_seconds = 0.0
         self.update_seconds = 0.0
@@ -155,13 +161,22 @@ class RIGTrainer:
         """After a representation update: re-encode the buffer and the task goals, refit the prior."""
         self.buffer.refresh_latents(self._encode)
         self._encode_env_goals()
-        latents = [self._encode(self.dataset)]
-        used = self.buffer.lengths > 0
-        if used.any():
-            frames = np.arange(self.horizon + 1)[None, :] <= self.buffer.lengths[used][:, None]
-            latents.append(self.buffer.latents[used][frames])
-        self.prior = FittedPrior.fit(np.concatenate(latents))
+        latents = np.concatenate([self._encode(self.dataset), self.buffer.stored_latents()])
+        self.prior = FittedPrior.fit(latents)
         self.agent.prior = self.prior
+        self._report_representation()
+
+    def _report_representation(self) -> None:
+        """Held-out R^2 of each true-state dimension from the latents of fresh goal states."""
+        if self.probe is None:
+            task = self.eval_env.unwrapped
+            if not (self.has_state and hasattr(task, "sample_goals")):
+                return
+            c = self.config
+            self.probe = probe_data(self.eval_env, c.eval.probe_states, c.seed + c.eval.seed_offset + 1)
+        report = representation_report(self._encode, self.probe)
+        self.train_metrics.update(report)
+        self.representation_rows.append({"env_steps": self.env_steps, **report})
 
     # ----- Algorithm 1 ------------------------------------------------------
     def run(self) -> dict[str, float]:
@@ -210,10 +225,29 @@ class RIGTrainer:
                 self.vae_trainer.train(c.vae.pretrain_steps, progress=self.progress)
             )
             self._refresh_representation()
+            self._warn_if_objects_missed()
         else:
             self._encode_env_goals()
         self._evaluate_and_log()
         self.save_checkpoint()
+
+    def _warn_if_objects_missed(self) -> None:
+        """Say, before RL starts, which true-state dimensions the latents do not carry."""
+        if not self.representation_rows or not self.progress:
+            return
+        report = self.representation_rows[-1]
+        r2 = {k.removeprefix("repr/r2_"): v for k, v in report.items() if k.startswith("repr/r2_")}
+        r2.pop("min", None)
+        table = ", ".join(f"{name} {value:.2f}" for name, value in r2.items())
+        tqdm.write(f"representation R^2 on fresh goal states: {table}")
+        missed = [name for name, value in r2.items() if value < REPRESENTATION_R2_WARNING]
+        if missed:
+            tqdm.write(
+                f"warning: the latents barely carry {', '.join(missed)} (R^2 < "
+                f"{REPRESENTATION_R2_WARNING}); RL cannot learn to move what the representation "
+                "misses: consider more --vae.pretrain-steps, a larger --vae.latent-dim or a "
+                "smaller --vae.beta (see vae.png)"
+            )
 
     def _finetune_vae(self) -> dict[str, float]:
         """Line 23: fine-tune on the dataset and replay images, then refresh every latent."""
@@ -385,6 +419,7 @@ class RIGTrainer:
                 "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
                 "train_metrics": self.train_metrics,
                 "progress_rows": self.logger.rows,
+                "representation_rows": self.representation_rows,
                 "env_goals": self.env_goals,
                 "buffer_file": buffer_file,
             },
@@ -412,6 +447,7 @@ class RIGTrainer:
         self.rl_seconds, self.update_seconds = counters["rl_seconds"], counters["update_seconds"]
         self.last_checkpoint_steps = self.env_steps
         self.train_metrics = dict(state["train_metrics"])
+        self.representation_rows = list(state.get("representation_rows", []))
         self.env_goals = state["env_goals"]
         self._encode_env_goals()
         if state["buffer_file"]:
@@ -430,6 +466,11 @@ class RIGTrainer:
         artifacts.plot_learning_curve(
             self.logger.rows, self.run_dir / "learning_curve.png", title=f"{c.method} on {c.env}"
         )
+        if self.representation_rows:
+            artifacts.plot_representation(
+                self.representation_rows, self.run_dir / "representation.png",
+                title=f"{c.method} on {c.env}: what the latents carry",
+            )
         if self.vae_trainer is not None:
             shown = self.vae_trainer.test_images[:8]
             artifacts.save_vae_grid(

@@ -16,14 +16,19 @@ CONTACT_CLEARANCE = 0.07
 
 
 class PusherEnv(ArmEnv):
-    """One puck. Hand starts at (0, 0.4), the puck at (0, 0.6); puck goals in
-    ``[-0.2, 0.2] x [0.5, 0.7]``, hand goals in ``[-0.05, 0.05] x [0.55, 0.65]``.
-    Success: hand distance + puck distance < 0.06 (the original code's threshold).
+    """One puck, as the original ``SawyerPushNIPS`` task: the hand moves in
+    ``[-0.1, 0.1] x [0.5, 0.7]`` and starts at (0, 0.4) (clipped into its box on the
+    first step), the puck starts at (0, 0.6); puck goals in ``[-0.2, 0.2] x [0.5, 0.7]``,
+    hand goals in ``[-0.05, 0.05] x [0.55, 0.65]``. Seen by the oblique camera.
+
+    ``distance`` is the paper's metric, hand distance + puck distance; success is
+    that sum below 0.06 (the original code's threshold).
     """
 
     xml = "pusher.xml"
-    hand_low = np.array([-0.25, 0.35])
-    hand_high = np.array([0.25, 0.82])
+    camera = "oblique"
+    hand_low = np.array([-0.1, 0.5])
+    hand_high = np.array([0.1, 0.7])
     puck_low = np.array([-0.3, 0.3])
     """Bounds of puck positions (the table's walls at +-0.26 and 0.34..0.86, with slack)."""
     puck_high = np.array([0.3, 0.9])
@@ -37,9 +42,16 @@ class PusherEnv(ArmEnv):
 
     def __init__(self, **kwargs):
         self.num_pucks = len(self.puck_starts)
-        self.state_low = np.concatenate([self.hand_low, np.tile(self.puck_low, self.num_pucks)])
-        self.state_high = np.concatenate([self.hand_high, np.tile(self.puck_high, self.num_pucks)])
+        hand_low = np.minimum(self.hand_low, self.hand_start)
+        hand_high = np.maximum(self.hand_high, self.hand_start)
+        self.state_low = np.concatenate([hand_low, np.tile(self.puck_low, self.num_pucks)])
+        self.state_high = np.concatenate([hand_high, np.tile(self.puck_high, self.num_pucks)])
         super().__init__(**kwargs)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        pucks = [f"puck{i}_{a}" for i in range(self.num_pucks) for a in "xy"]
+        return ("hand_x", "hand_y", *pucks)
 
     def _bind(self) -> None:
         self._puck_qpos = np.array(
@@ -72,10 +84,9 @@ class PusherEnv(ArmEnv):
         hand = float(np.linalg.norm(state[:2] - goal[:2]))
         puck = float(self.puck_distances(state, goal)[0])
         return {
-            "distance": puck,
+            "distance": hand + puck,
             "hand_distance": hand,
             "puck_distance": puck,
-            "hand_and_puck_distance": hand + puck,
             "success": hand + puck < self.success_distance,
         }
 
@@ -130,7 +141,7 @@ class MultiPusherEnv(PusherEnv):
         pucks = self.puck_distances(state, goal) * self.present
         mean = float(pucks.sum() / max(self.present.sum(), 1))
         return {
-            "distance": mean if self.present.any() else hand,
+            "distance": hand + float(pucks.sum()),
             "hand_distance": hand,
             "puck_distance": mean,
             **{f"puck{i}_distance": float(d) for i, d in enumerate(pucks)},

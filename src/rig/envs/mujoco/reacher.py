@@ -13,11 +13,13 @@ class ReacherEnv(ArmEnv):
     """Goal = hand ``(x, y)`` in ``[-0.2, 0.2] x [0.55, 0.75]`` (the hand's whole range)."""
 
     xml = "reacher.xml"
+    camera = "oblique"
     hand_low = np.array([-0.2, 0.55])
     hand_high = np.array([0.2, 0.75])
     state_low = hand_low
     state_high = hand_high
     success_distance = 0.05
+    state_names = ("hand_x", "hand_y")
 
     def _start_state(self) -> np.ndarray:
         return (self.hand_low + self.hand_high) / 2
