@@ -8,8 +8,8 @@ from conftest import TINY
 
 from rig.agent import Agent
 from rig.cli import main
-from rig.envs import make
 from rig.config import Config
+from rig.envs import make
 from rig.logger import read_progress
 from rig.presets import METHODS, differences, preset
 

@@ -163,19 +163,42 @@ def test_hooking_the_handle_opens_the_door():
     assert env.true_state()[2] > 0.3
 
 
-def test_hand_moves_two_centimetres_per_step_and_pushes_the_puck():
+def test_hand_starts_outside_its_box_then_moves_two_centimetres_per_step_and_pushes_the_puck():
     env = make("pusher")
     obs, _ = env.reset(seed=0)
     assert obs["state_observation"] == pytest.approx([0.0, 0.4, 0.0, 0.6], abs=1e-6)
     obs, *_ = env.step(np.array([0.0, 1.0], np.float32))
-    assert obs["state_observation"][1] == pytest.approx(0.42, abs=1e-6)
-    for _ in range(30):
+    assert obs["state_observation"][1] == pytest.approx(0.5, abs=1e-6)  # clipped into the box
+    obs, *_ = env.step(np.array([0.0, 1.0], np.float32))
+    assert obs["state_observation"][1] == pytest.approx(0.52, abs=1e-6)
+    for _ in range(8):
         obs, *_ = env.step(np.array([0.0, 1.0], np.float32))
     hand, puck = obs["state_observation"][:2], obs["state_observation"][2:]
-    assert puck[1] > 0.7 and puck[1] - hand[1] == pytest.approx(0.062, abs=0.01)
+    assert hand[1] == pytest.approx(0.68, abs=1e-6)
+    assert puck[1] > 0.72 and 0.04 < puck[1] - hand[1] < 0.075  # pushed ahead, in contact
     for _ in range(40):
         obs, *_ = env.step(np.array([1.0, 1.0], np.float32))
-    assert obs["state_observation"][:2] == pytest.approx([0.25, 0.82], abs=1e-6)  # hand range
+    assert obs["state_observation"][:2] == pytest.approx([0.1, 0.7], abs=1e-6)  # hand box
+
+
+def test_pusher_distance_is_the_papers_hand_plus_puck_distance():
+    env = make("pusher").unwrapped
+    env.reset(seed=0)
+    goal = np.array([0.05, 0.6, 0.1, 0.55])
+    metrics = env.metrics(np.array([0.0, 0.6, 0.1, 0.65]), goal)
+    assert metrics["hand_distance"] == pytest.approx(0.05)
+    assert metrics["puck_distance"] == pytest.approx(0.1)
+    assert metrics["distance"] == pytest.approx(0.15) and not metrics["success"]
+    assert env.metrics(np.array([0.03, 0.6, 0.1, 0.57]), goal)["success"]  # 0.02 + 0.02 < 0.06
+
+
+def test_oblique_camera_sees_the_puck_anywhere_in_its_goal_box():
+    env = make("pusher").unwrapped
+    env.reset(seed=0)
+    for x in (-0.2, 0.2):
+        for y in (0.5, 0.7):
+            image = env.set_to_goal(np.array([0.0, 0.5 if y > 0.6 else 0.7, x, y]))
+            assert blue_pixels(image) > 15, (x, y)
 
 
 def test_arm_occludes_the_puck_beneath_it():
@@ -214,7 +237,8 @@ def test_vector_env_batches_images_and_restarts_episodes():
     actions = np.zeros((3, 2), np.float32)
     truncations = [envs.step(actions)[3] for _ in range(5)]
     assert [t.all() for t in truncations] == [False, False, False, True, False]
-    np.testing.assert_allclose(envs.step(actions)[0]["state_observation"][:, :2], [[0, 0.4]] * 3, atol=1e-6)
+    restarted = envs.step(actions)[0]["state_observation"][:, :2]  # from (0, 0.4) into the box
+    np.testing.assert_allclose(restarted, [[0, 0.5]] * 3, atol=1e-6)
     envs.close()
 
 
@@ -316,3 +340,32 @@ def test_rig_show_writes_a_contact_sheet(tmp_path):
     sheet = np.asarray(Image.open(out).convert("RGB"))
     assert sheet.shape[0] > 2 * 48 * 4 and sheet.shape[1] > 7 * 48 * 4  # 2 rows, goal + 6 frames
     assert red_pixels(sheet) > 0 and blue_pixels(sheet) > 0  # the arm and the ball
+
+
+def test_batched_evaluation_reads_each_copys_final_step():
+    """Zero actions: each copy's final distance equals that of its own task seeded seed + i."""
+    from rig.evaluate import evaluate_batched
+
+    class Still:
+        goal_reconstruction = None
+
+        def set_goal(self, observation, batched=False):
+            self.n = len(observation["observation"])
+
+        def __call__(self, observation):
+            return np.zeros((self.n, 2), np.float32)
+
+        def final_metrics(self, observation):
+            return {}
+
+    envs = make_vector("pusher", 4)
+    result = evaluate_batched(envs, Still(), horizon=3, seed=10)
+    envs.close()
+    single = make("pusher")
+    for i in range(4):
+        single.reset(seed=10 + i)
+        for _ in range(3):
+            *_, info = single.step(np.zeros(2, np.float32))
+        assert result.per_episode["distance"][i] == pytest.approx(info["distance"], abs=1e-6)
+    assert len(result.per_episode["success"]) == 4
+    assert result.metrics["eval/final_distance"] == pytest.approx(np.mean(result.per_episode["distance"]))

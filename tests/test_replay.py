@@ -110,3 +110,34 @@ def test_misuse_errors():
     fill_episode(buffer, 0)
     with pytest.raises(RuntimeError, match="horizon"):
         buffer.add_step([0, 0], frame(0), [0, 0, 0], [0, 0], False)
+
+
+def test_refresh_in_chunks_matches_one_pass_and_reads_frames_in_place():
+    def encode(images):
+        encode.batches.append(images)
+        return images.reshape(len(images), -1)[:, :3].astype(np.float32) + 0.5
+
+    results = []
+    for chunk in (1, 2, 100):
+        buffer = make_buffer(capacity=40)
+        for k in range(5):
+            fill_episode(buffer, k, length=H if k < 4 else 2)  # the last is still open
+        encode.batches = []
+        buffer.refresh_latents(encode, chunk_episodes=chunk)
+        assert all(np.shares_memory(b, buffer.frames) for b in encode.batches[::2])  # no copies
+        results.append(buffer.latents.copy())
+        assert buffer.latents[4, 2, 0] == 10 * 4 + 2 + 0.5
+        np.testing.assert_array_equal(buffer.rollout_goals[:5, 0], 200 + np.arange(5) + 0.5)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
+def test_stored_latents_are_those_of_every_stored_frame():
+    buffer = make_buffer(capacity=40)
+    for k in range(3):
+        fill_episode(buffer, k, length=H if k < 2 else 2)
+    latents = buffer.stored_latents()
+    assert len(latents) == buffer.num_frames == 2 * (H + 1) + 3
+    assert sorted(map(tuple, latents[:, :2].astype(int))) == sorted(
+        [(k, t) for k in range(2) for t in range(H + 1)] + [(2, t) for t in range(3)]
+    )

@@ -20,7 +20,7 @@ def run_dir(tiny_run):
 
 def test_run_directory_holds_every_output(run_dir):
     for name in ["config.json", "progress.csv", "checkpoint.pt", "learning_curve.png",
-                 "vae.png", "rollouts.gif", "summary.json"]:
+                 "vae.png", "rollouts.gif", "summary.json", "representation.png"]:
         assert (run_dir / name).stat().st_size > 0, name
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
 

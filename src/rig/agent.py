@@ -73,28 +73,43 @@ class Agent:
 
 
 class GoalPolicy:
-    """Encodes the episode's goal once, then acts on each observation (dicts from the task)."""
+    """Encodes each episode's goal once, then acts on each observation (dicts from the task).
+
+    Works on one task's observations or on a batch from a vector env (a leading axis).
+    """
 
     def __init__(self, agent: Agent):
         self.agent = agent
         self.goal_latent = None
         self.goal_reconstruction = None
+        self._batched = False
 
-    def set_goal(self, observation: dict) -> None:
-        self.goal_latent = self.agent.encode(observation[self.agent.goal_key][None])
+    def _encode(self, observation: dict, key: str) -> np.ndarray:
+        values = np.asarray(observation[key])
+        return self.agent.encode(values if self._batched else values[None])
+
+    def set_goal(self, observation: dict, batched: bool = False) -> None:
+        """Read the goals of an episode's first observation (``batched``: from a vector env)."""
+        self._batched = batched
+        self.goal_latent = self._encode(observation, self.agent.goal_key)
         reconstruction = self.agent.decode(self.goal_latent)
-        self.goal_reconstruction = reconstruction[0] if reconstruction is not None else None
+        if reconstruction is None:
+            self.goal_reconstruction = None
+        else:
+            self.goal_reconstruction = reconstruction if batched else reconstruction[0]
 
     def __call__(self, observation: dict) -> np.ndarray:
-        latent = self.agent.encode(observation[self.agent.observation_key][None])
-        return self.agent.act_latent(latent, self.goal_latent)[0]
+        latent = self._encode(observation, self.agent.observation_key)
+        actions = self.agent.act_latent(latent, self.goal_latent)
+        return actions if self._batched else actions[0]
 
-    def final_metrics(self, observation: dict) -> dict[str, float]:
+    def final_metrics(self, observation: dict) -> dict[str, float | np.ndarray]:
         """Distance between the final observation's and the goal's features (no true state needed)."""
         if self.agent.representation.latent_dim == 0:
             return {}
-        latent = self.agent.encode(observation[self.agent.observation_key][None])
-        return {"latent_distance": float(np.linalg.norm(latent - self.goal_latent))}
+        latent = self._encode(observation, self.agent.observation_key)
+        distance = np.linalg.norm(latent - self.goal_latent, axis=-1)
+        return {"latent_distance": distance if self._batched else float(distance[0])}
 
 
 class RandomPolicy:
@@ -106,11 +121,12 @@ class RandomPolicy:
         self.action_space = action_space
         self.rng = np.random.default_rng(seed)
 
-    def set_goal(self, observation: dict) -> None:
-        pass
+    def set_goal(self, observation: dict, batched: bool = False) -> None:
+        self._shape = (len(observation["observation"]),) if batched else ()
 
     def __call__(self, observation: dict) -> np.ndarray:
-        return self.rng.uniform(self.action_space.low, self.action_space.high).astype(np.float32)
+        low, high = self.action_space.low, self.action_space.high
+        return self.rng.uniform(low, high, size=(*self._shape, *low.shape)).astype(np.float32)
 
     def final_metrics(self, observation: dict) -> dict[str, float]:
         return {}

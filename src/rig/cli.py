@@ -32,16 +32,35 @@ class UsageError(Exception):
     """Bad command-line input."""
 
 
-def _train(argv: list[str]) -> int:
+def train_config(argv: list[str]):
+    """The configuration ``rig train ARGV`` runs: Table 1, then the ``--env`` task's preset,
+    then the ``--method`` preset, then the other flags."""
     import tyro
 
     from rig.envs import env_id
     from rig.presets import resolve
-    from rig.trainer import resume, train
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--method", default="rig")
     pre.add_argument("--env", default="point")
+    known, rest = pre.parse_known_args(argv)
+    default = resolve(known.method, known.env)
+    if "-h" in rest or "--help" in rest:
+        print(
+            "extra flags: --resume DIR, --overwrite, --quiet (no progress bars)\n"
+            "defaults below: Table 1, then the --env task's preset, then the --method "
+            "preset ('rig tasks', 'rig methods')\n"
+        )
+    config = tyro.cli(type(default), default=default, args=rest, prog="rig train")
+    config = dataclasses.replace(config, method=known.method).validate()
+    env_id(config.env)
+    return config
+
+
+def _train(argv: list[str]) -> int:
+    from rig.trainer import resume, train
+
+    pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument("--quiet", action="store_true")
     pre.add_argument("--resume", type=Path)
@@ -55,16 +74,7 @@ def _train(argv: list[str]) -> int:
         summary = resume(known.resume, parsed.steps, progress=not known.quiet)
         out = known.resume
     else:
-        default = resolve(known.method, known.env)
-        if "-h" in rest or "--help" in rest:
-            print(
-                "extra flags: --resume DIR, --overwrite, --quiet (no progress bars)\n"
-                "defaults below: Table 1, then the --env task's preset, then the --method "
-                "preset ('rig tasks', 'rig methods')\n"
-            )
-        config = tyro.cli(type(default), default=default, args=rest, prog="rig train")
-        config = dataclasses.replace(config, method=known.method).validate()
-        env_id(config.env)
+        config = train_config(rest)
         summary = train(config, overwrite=known.overwrite, progress=not known.quiet)
         out = config.out
     print(f"run written to {out}")

@@ -29,6 +29,11 @@ class VAEConfig:
     """K in Algorithm 1: fine-tune the VAE every K episodes (0 = never fine-tune)."""
     finetune_steps: int = 100
     """Gradient steps per fine-tuning round."""
+    refresh_frames_per_step: float = 100.0
+    """Bound on the buffer frames re-encoded per env step, on average. Each fine-tuning
+    re-encodes every stored frame (no stale latents), a cost that grows with the buffer;
+    once that would exceed this bound, fine-tuning waits longer than K episodes (at
+    horizon 100 and K = 20: from 200K stored frames on). 0: every K episodes, however large."""
     replay_fraction: float = 0.5
     """Fraction of each fine-tuning batch drawn from replay images (rest: dataset)."""
     test_fraction: float = 0.1
@@ -175,6 +180,10 @@ class Config:
             )
         if self.vae.latent_dim <= 0:
             problems.append(f"vae.latent_dim must be positive, got {self.vae.latent_dim}")
+        if self.vae.refresh_frames_per_step < 0:
+            problems.append(
+                f"vae.refresh_frames_per_step must be >= 0, got {self.vae.refresh_frames_per_step}"
+            )
         if not 0 <= self.vae.replay_fraction <= 1:
             problems.append(
                 f"vae.replay_fraction must be in [0, 1], got {self.vae.replay_fraction}"

@@ -18,7 +18,7 @@ class Policy(Protocol):
 
     goal_reconstruction: np.ndarray | None
 
-    def set_goal(self, observation: dict) -> None: ...
+    def set_goal(self, observation: dict, batched: bool = False) -> None: ...
 
     def __call__(self, observation: dict) -> np.ndarray: ...
 
@@ -68,11 +68,46 @@ def evaluate(
         for key, value in final.items():
             if isinstance(value, (bool, int, float, np.number, np.bool_)):
                 finals.setdefault(key, []).append(float(value))
+    return EvalResult(_mean_and_std(finals), finals, recordings)
+
+
+def evaluate_batched(
+    envs: gym.vector.VectorEnv, policy: Policy, horizon: int, seed: int
+) -> EvalResult:
+    """One episode in each copy of a vector env, all stepped together: ``num_envs`` goals.
+
+    Copy ``i`` is seeded with ``seed + i``, so the same ``seed`` gives the same goals and
+    starts. Each copy's metrics are read from ``info`` at its last step (``horizon``, or
+    earlier if its episode ends first).
+    """
+    obs, info = envs.reset(seed=seed)
+    policy.set_goal(obs, batched=True)
+    final: dict[str, np.ndarray] = {}
+    open_ = np.ones(envs.num_envs, dtype=bool)
+    for step in range(horizon):
+        obs, _, terminated, truncated, info = envs.step(policy(obs))
+        ending = open_ & (np.asarray(terminated) | np.asarray(truncated) | (step == horizon - 1))
+        if ending.any():
+            ends = {**info, **policy.final_metrics(obs)}
+            for key, values in ends.items():
+                values = np.asarray(values)
+                if key.startswith("_") or values.shape != (envs.num_envs,) or values.dtype == object:
+                    continue
+                final.setdefault(key, np.full(envs.num_envs, np.nan))[ending] = values[ending]
+            open_ &= ~ending
+        if not open_.any():
+            break
+    finals = {key: [float(v) for v in values] for key, values in final.items()}
+    return EvalResult(_mean_and_std(finals), finals)
+
+
+def _mean_and_std(finals: dict[str, list[float]]) -> dict[str, float]:
+    """``eval/final_<key>`` (mean over episodes) and ``eval/final_<key>_std``."""
     metrics = {}
     for key, values in finals.items():
         metrics[f"eval/final_{key}"] = float(np.mean(values))
         metrics[f"eval/final_{key}_std"] = float(np.std(values))
-    return EvalResult(metrics, finals, recordings)
+    return metrics
 
 
 def _panel(image: np.ndarray, goal: np.ndarray, reconstruction: np.ndarray | None) -> np.ndarray:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-
 from typing import Any
 
 from rig.config import Config, RelabelConfig, VAEConfig, replace_fields

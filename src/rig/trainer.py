@@ -12,6 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -21,8 +22,8 @@ from rig.agent import Agent
 from rig.checkpoint import load_checkpoint, save_arrays, save_checkpoint
 from rig.config import Config
 from rig.diagnostics import ProbeData, probe_data, representation_report
-from rig.envs import check_task, make
-from rig.evaluate import evaluate
+from rig.envs import check_task, make, make_vector
+from rig.evaluate import evaluate, evaluate_batched
 from rig.exploration import collect_exploration_images
 from rig.logger import Logger
 from rig.noise import ExplorationNoise
@@ -75,6 +76,8 @@ class RIGTrainer:
 
         self.env = make(config.env, image_size=config.image_size)
         self.eval_env = make(config.eval_env or config.env, image_size=config.image_size)
+        self.eval_envs: gym.vector.VectorEnv | None = None
+        """``eval.episodes`` copies of the evaluation task, stepped together (made on first use)."""
         check_task(self.env, config.image_size)
         self.horizon = config.horizon or (self.env.spec.max_episode_steps if self.env.spec else 0)
         if not self.horizon:
@@ -124,6 +127,8 @@ class RIGTrainer:
         self.env_steps = 0
         self.episodes = 0
         self.last_checkpoint_steps: int | None = None
+        self.last_finetune = (0, 0)
+        """Episodes and env steps at the last VAE fine-tuning."""
         self.train_metrics: dict[str, float] = {}
         self.probe: ProbeData | None = None
         """Fresh goal states for the representation report (true state: this report only)."""
@@ -195,10 +200,9 @@ class RIGTrainer:
             self._episode_start = time.perf_counter()
             self._run_episode(bar)
             self.episodes += 1
-            k = c.vae.finetune_every_episodes
-            fine_tune = k and self.representation.trainable and self.episodes % k == 0
-            if fine_tune and self.env_steps < c.steps:
+            if self._finetune_due() and self.env_steps < c.steps:
                 self.train_metrics.update(self._finetune_vae())
+                self.last_finetune = (self.episodes, self.env_steps)
             self.rl_seconds += time.perf_counter() - self._episode_start
             self._episode_start = None
             if self._checkpoint_due():
@@ -230,6 +234,18 @@ class RIGTrainer:
             self._encode_env_goals()
         self._evaluate_and_log()
         self.save_checkpoint()
+
+    def _finetune_due(self) -> bool:
+        """Line 23's schedule: every K episodes, and, once the buffer is large, only as often
+        as re-encoding all of it stays within ``vae.refresh_frames_per_step`` per env step."""
+        v = self.config.vae
+        if not (v.finetune_every_episodes and self.representation.trainable):
+            return False
+        episodes, steps = self.last_finetune
+        if self.episodes - episodes < v.finetune_every_episodes:
+            return False
+        budget = v.refresh_frames_per_step
+        return not budget or (self.env_steps - steps) * budget >= self.buffer.num_frames
 
     def _warn_if_objects_missed(self) -> None:
         """Say, before RL starts, which true-state dimensions the latents do not carry."""
@@ -355,12 +371,12 @@ class RIGTrainer:
 
     def _evaluate_and_log(self) -> None:
         c = self.config
-        result = evaluate(
-            self.eval_env,
-            self.agent.goal_policy(),
-            c.eval.episodes,
-            self.horizon,
-            seed=c.seed + c.eval.seed_offset,
+        if self.eval_envs is None:
+            self.eval_envs = make_vector(
+                c.eval_env or c.env, c.eval.episodes, image_size=c.image_size
+            )
+        result = evaluate_batched(
+            self.eval_envs, self.agent.goal_policy(), self.horizon, seed=c.seed + c.eval.seed_offset
         )
         self.eval_metrics = result.metrics
         elapsed = self.rl_seconds
@@ -415,6 +431,7 @@ class RIGTrainer:
                     "episodes": self.episodes,
                     "rl_seconds": self.rl_seconds,
                     "update_seconds": self.update_seconds,
+                    "last_finetune": list(self.last_finetune),
                 },
                 "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
                 "train_metrics": self.train_metrics,
@@ -445,6 +462,7 @@ class RIGTrainer:
         counters = state["counters"]
         self.env_steps, self.episodes = counters["env_steps"], counters["episodes"]
         self.rl_seconds, self.update_seconds = counters["rl_seconds"], counters["update_seconds"]
+        self.last_finetune = tuple(counters.get("last_finetune", (0, 0)))
         self.last_checkpoint_steps = self.env_steps
         self.train_metrics = dict(state["train_metrics"])
         self.representation_rows = list(state.get("representation_rows", []))

@@ -48,6 +48,7 @@ class PointEnv(gym.Env):
     wall_half_length = 1.25
     wall_half_thickness = 0.25
     success_distance = 0.5
+    state_names = ("x", "y")
 
     def __init__(
         self,

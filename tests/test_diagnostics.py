@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from conftest import train_tiny
+
+from rig.diagnostics import probe_data, probe_r2, representation_report
+from rig.envs import make
+from rig.logger import read_progress
+
+
+def test_probe_finds_what_the_latents_carry_and_what_they_miss():
+    rng = np.random.default_rng(0)
+    states = rng.uniform(-1, 1, size=(600, 3))
+    # dims 0 and 1 are carried (nonlinearly and mixed), dim 2 is not carried at all
+    latents = np.stack([np.tanh(2 * states[:, 0]) + states[:, 1] ** 3, states[:, 1] - states[:, 0],
+                        rng.normal(size=600)], axis=1)
+    r2 = probe_r2(latents, states)
+    assert r2[0] > 0.9 and r2[1] > 0.9
+    assert r2[2] < 0.2
+
+
+def test_probe_is_deterministic_and_leaves_torch_rng_alone():
+    import torch
+
+    rng = np.random.default_rng(1)
+    states = rng.uniform(size=(100, 2))
+    torch.manual_seed(5)
+    expected_next = torch.rand(1)
+    torch.manual_seed(5)
+    first = probe_r2(states * 2, states)
+    assert torch.rand(1) == expected_next
+    np.testing.assert_array_equal(first, probe_r2(states * 2, states))
+
+
+def test_probe_refuses_too_few_pairs():
+    with pytest.raises(ValueError, match="at least 8 paired"):
+        probe_r2(np.zeros((5, 2)), np.zeros((5, 2)))
+
+
+def test_probe_data_names_the_pusher_state_and_keeps_the_task_rng():
+    env = make("pusher")
+    env.reset(seed=0)
+    before = env.unwrapped.np_random.bit_generator.state
+    data = probe_data(env, 20, seed=7)
+    assert env.unwrapped.np_random.bit_generator.state == before
+    assert data.names == ("hand_x", "hand_y", "puck0_x", "puck0_y")
+    assert data.images.shape == (20, 48, 48, 3) and data.states.shape == (20, 4)
+    np.testing.assert_array_equal(probe_data(env, 20, seed=7).states, data.states)
+
+
+def test_report_of_the_true_state_is_perfect_and_keyed_by_name():
+    env = make("pusher")
+    data = probe_data(env, 200, seed=0)
+    report = representation_report(lambda images: data.states, data)
+    assert set(report) == {"repr/r2_hand_x", "repr/r2_hand_y", "repr/r2_puck0_x",
+                           "repr/r2_puck0_y", "repr/r2_min"}
+    assert report["repr/r2_min"] > 0.95
+
+
+def test_every_representation_update_is_reported_and_the_schedule_bounds_refresh(tmp_path):
+    """One report after pretraining plus one per fine-tuning; with a refresh budget of one
+    frame per env step, fine-tuning (which re-encodes the whole buffer) becomes rarer."""
+    common = ["--vae.finetune-every-episodes", "1", "--eval.probe-states", "50"]
+    every = train_tiny(tmp_path / "every", *common, "--vae.refresh-frames-per-step", "0")
+    bounded = train_tiny(tmp_path / "bounded", *common, "--vae.refresh-frames-per-step", "1")
+    rows = read_progress(every / "progress.csv")
+    assert {"repr/r2_x", "repr/r2_y", "repr/r2_min"} <= set(rows[-1])
+    from rig.checkpoint import load_checkpoint
+
+    reports = len(load_checkpoint(every).state["representation_rows"])
+    assert reports == 1 + 5  # 300 steps = 6 episodes of 50; no fine-tuning after the last
+    assert len(load_checkpoint(bounded).state["representation_rows"]) < reports
+    assert (every / "representation.png").stat().st_size > 0
