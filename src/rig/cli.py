@@ -88,25 +88,44 @@ def _train(argv: list[str]) -> int:
 
 def _eval(argv: list[str]) -> int:
     from rig.checkpoint import load_checkpoint
-    from rig.envs import make
-    from rig.evaluate import evaluate, summarize
+    from rig.diagnostics import probe_data, representation_report
+    from rig.envs import make, make_vector
+    from rig.evaluate import evaluate_batched, summarize
 
-    parser = argparse.ArgumentParser(prog="rig eval", description="Evaluate a trained agent on fresh goals.")
+    parser = argparse.ArgumentParser(
+        prog="rig eval",
+        description="Evaluate a trained agent on fresh goals (all episodes stepped together), "
+        "and report how well its representation carries each true-state dimension.",
+    )
     parser.add_argument("--run", type=Path, required=True, help="run directory")
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1, help="goal seed (training evaluations use 0)")
+    parser.add_argument("--probe-states", type=int, default=1000,
+                        help="fresh goal states for the representation report (0: no report)")
     args = parser.parse_args(argv)
     if args.episodes <= 0:
         raise UsageError(f"--episodes must be positive, got {args.episodes}")
+    if args.probe_states and args.probe_states < 8:
+        raise UsageError(f"--probe-states must be 0 or at least 8, got {args.probe_states}")
     checkpoint = load_checkpoint(args.run)
     config = checkpoint.config
-    env = make(config.env, image_size=config.image_size)
-    horizon = config.horizon or env.spec.max_episode_steps
-    seed = config.seed + config.eval.seed_offset + args.seed
-    result = evaluate(env, checkpoint.agent().goal_policy(), args.episodes, horizon, seed)
+    agent = checkpoint.agent()
+    envs = make_vector(config.env, args.episodes, image_size=config.image_size)
+    horizon = config.horizon or envs.spec.max_episode_steps
+    seed = config.seed + config.eval.seed_offset + args.seed * args.episodes
+    result = evaluate_batched(envs, agent.goal_policy(), horizon, seed)
+    envs.close()
     print(f"{args.run}: {config.method} on {config.env}, {args.episodes} fresh goals, "
           f"checkpoint at env step {checkpoint.state['counters']['env_steps']}")
     print(summarize(result.per_episode))
+    env = make(config.env, image_size=config.image_size)
+    if args.probe_states and agent.representation.trainable and hasattr(env.unwrapped, "sample_goals"):
+        data = probe_data(env, args.probe_states, seed)
+        report = representation_report(agent.encode, data)
+        print(f"representation: held-out R^2 of each true-state dimension from the latents "
+              f"({args.probe_states} fresh goal states)")
+        for name in data.names:
+            print(f"  {name:<12}{report[f'repr/r2_{name}']:>8.3f}")
     return 0
 
 
