@@ -344,22 +344,10 @@ def test_rig_show_writes_a_contact_sheet(tmp_path):
 
 def test_batched_evaluation_reads_each_copys_final_step():
     """Zero actions: each copy's final distance equals that of its own task seeded seed + i."""
-    from rig.evaluate import evaluate_batched
-
-    class Still:
-        goal_reconstruction = None
-
-        def set_goal(self, observation, batched=False):
-            self.n = len(observation["observation"])
-
-        def __call__(self, observation):
-            return np.zeros((self.n, 2), np.float32)
-
-        def final_metrics(self, observation):
-            return {}
+    from rig.evaluate import DoNothingPolicy, evaluate_batched
 
     envs = make_vector("pusher", 4)
-    result = evaluate_batched(envs, Still(), horizon=3, seed=10)
+    result = evaluate_batched(envs, DoNothingPolicy(2), horizon=3, seed=10)
     envs.close()
     single = make("pusher")
     for i in range(4):

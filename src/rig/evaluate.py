@@ -71,6 +71,25 @@ def evaluate(
     return EvalResult(_mean_and_std(finals), finals, recordings)
 
 
+class DoNothingPolicy:
+    """Zero actions: the do-nothing baseline (the distance if the policy never moves)."""
+
+    goal_reconstruction = None
+
+    def __init__(self, action_dim: int):
+        self.action_dim = action_dim
+        self._shape: tuple[int, ...] = ()
+
+    def set_goal(self, observation: dict, batched: bool = False) -> None:
+        self._shape = (len(observation["observation"]),) if batched else ()
+
+    def __call__(self, observation: dict) -> np.ndarray:
+        return np.zeros((*self._shape, self.action_dim), np.float32)
+
+    def final_metrics(self, observation: dict) -> dict[str, float]:
+        return {}
+
+
 def evaluate_batched(
     envs: gym.vector.VectorEnv, policy: Policy, horizon: int, seed: int
 ) -> EvalResult:

@@ -20,6 +20,8 @@ from rig.results import Run, curve, grouped
 METRICS = {
     "distance": ("eval/final_distance", "final distance to goal"),
     "success": ("eval/final_success", "success rate"),
+    "hand-distance": ("eval/final_hand_distance", "final hand distance"),
+    "puck-distance": ("eval/final_puck_distance", "final puck distance"),
 }
 """``rig plot --metric`` choices: progress.csv column and axis label."""
 
