@@ -116,7 +116,7 @@ def phases(args) -> int:
                                                            trainer.buffer.sample_images), 2)
         evaluation = timed(trainer._evaluate_and_log, 2)
         refresh = {}
-        for transitions in (10_000, 100_000, 500_000):
+        for transitions in args.sizes:
             fill(trainer, transitions)
             refresh[transitions] = timed(trainer._refresh_representation)
             print(f"refresh at {trainer.buffer.num_frames:,} stored frames: "
@@ -136,7 +136,8 @@ def phases(args) -> int:
 
     steps = protocol.steps
     rounds, frames_refreshed = finetune_schedule(protocol)
-    refresh_rate = refresh[500_000] / 500_000
+    largest = max(refresh)
+    refresh_rate = refresh[largest] / largest
     full = {
         "exploration": explore * protocol.exploration.num_images,
         "VAE pretraining": vae_step * protocol.vae.pretrain_steps,
@@ -154,7 +155,7 @@ def phases(args) -> int:
     print("\nper-step cost (ms) by buffer size:")
     for bounded in (True, False):
         costs = {}
-        for transitions in (10_000, 500_000):
+        for transitions in (min(args.sizes), max(args.sizes)):
             frames = int(transitions * 1.01)
             interval = interval_steps(protocol, frames, bounded)
             costs[transitions] = 1000 * (
@@ -162,8 +163,9 @@ def phases(args) -> int:
             )
         label = (f"refresh bound {protocol.vae.refresh_frames_per_step:g} frames/step"
                  if bounded else "every K episodes (no bound)")
-        print(f"  {label}: 10K {costs[10_000]:.2f}, 500K {costs[500_000]:.2f}, "
-              f"ratio {costs[500_000] / costs[10_000]:.2f}")
+        small, large = min(args.sizes), max(args.sizes)
+        print(f"  {label}: {small:,} transitions {costs[small]:.2f}, {large:,} "
+              f"{costs[large]:.2f}, ratio {costs[large] / costs[small]:.2f}")
     return 0
 
 
@@ -196,6 +198,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--images", type=int, default=2000, help="exploration images to time")
     parser.add_argument("--vae-steps", type=int, default=50, help="pretraining steps of the setup")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 500_000],
+                        help="buffer sizes (transitions) at which to time the refresh")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     return memory(args) if args.memory else phases(args)
