@@ -29,6 +29,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from rig.config import Config
 from rig.envs import env_id, make_vector
 from rig.evaluate import DoNothingPolicy, evaluate_batched
 from rig.plots import plot_runs
@@ -48,8 +49,6 @@ def final(runs: list[Run], key: str) -> tuple[float, float]:
 
 def do_nothing(runs: list[Run], episodes: int, horizon: int) -> tuple[float, float]:
     """Final hand + puck distance with zero actions, on each seed's evaluation goals."""
-    from rig.config import Config
-
     distances = []
     for seed in sorted({r.seed for r in runs}):
         config = Config.load(next(r for r in runs if r.seed == seed).path / "config.json")
@@ -108,8 +107,6 @@ def main() -> int:
         print(f"{method} ({len(group)} seeds, {steps:,} env steps): {cells}")
     if methods:
         config_runs = next(iter(methods.values()))
-        from rig.config import Config
-
         config = Config.load(config_runs[0].path / "config.json")
         horizon = config.horizon or gym.spec(env_id("pusher")).max_episode_steps
         still = do_nothing(config_runs, config.eval.episodes, horizon)
