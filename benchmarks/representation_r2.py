@@ -46,7 +46,7 @@ def measure(task: str, overrides: list[str], report_every: int, probe_states: in
     state_dim = env.observation_space["state_observation"].shape[0]
     vae = make_representation(config, state_dim)
     trainer = VAETrainer(vae, dataset, config.vae, rng)
-    probe = probe_data(env, probe_states, config.seed + config.eval.seed_offset + 1)
+    probe = probe_data(env, probe_states, config.seed + config.eval.seed_offset)
     done, report = 0, {}
     while done < config.vae.pretrain_steps:
         steps = min(report_every, config.vae.pretrain_steps - done)

@@ -19,6 +19,11 @@ from gymnasium.utils import seeding
 from torch import nn
 
 
+PROBE_SEED_OFFSET = 5000
+"""Probe states are drawn with ``evaluation seed + PROBE_SEED_OFFSET``, so that they are not
+the evaluation goals (evaluation copy ``i`` is seeded with ``evaluation seed + i``)."""
+
+
 @dataclass(frozen=True)
 class ProbeData:
     """Rendered goal states of a task: ``states`` ``(N, D)`` and their ``images``."""
@@ -37,10 +42,11 @@ def state_names(task, dim: int) -> tuple[str, ...]:
 
 
 def probe_data(env, n: int, seed: int) -> ProbeData:
-    """``n`` goal states of ``env``'s task and their images (a generator seeded with ``seed``)."""
+    """``n`` goal states of ``env``'s task and their images, drawn with a generator seeded with
+    ``seed + PROBE_SEED_OFFSET`` (give the evaluation seed)."""
     task = env.unwrapped
     saved = task.np_random
-    task.np_random, _ = seeding.np_random(seed)
+    task.np_random, _ = seeding.np_random(seed + PROBE_SEED_OFFSET)
     try:
         goals = task.sample_goals(n)
     finally:

@@ -178,7 +178,7 @@ class RIGTrainer:
             if not (self.has_state and hasattr(task, "sample_goals")):
                 return
             c = self.config
-            self.probe = probe_data(self.eval_env, c.eval.probe_states, c.seed + c.eval.seed_offset + 1)
+            self.probe = probe_data(self.eval_env, c.eval.probe_states, c.seed + c.eval.seed_offset)
         report = representation_report(self._encode, self.probe)
         self.train_metrics.update(report)
         self.representation_rows.append({"env_steps": self.env_steps, **report})
