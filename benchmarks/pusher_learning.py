@@ -47,9 +47,9 @@ def final(runs: list[Run], key: str) -> tuple[float, float]:
     return mean_ci([r.summary.get(key, math.nan) for r in runs])[:2]
 
 
-def do_nothing(runs: list[Run], episodes: int, horizon: int) -> tuple[float, float]:
-    """Final hand + puck distance with zero actions, on each seed's evaluation goals."""
-    distances = []
+def do_nothing(runs: list[Run], episodes: int, horizon: int) -> dict[str, tuple[float, float]]:
+    """Final distances with zero actions, on each seed's evaluation goals (mean, 95% CI)."""
+    finals: dict[str, list[float]] = {}
     for seed in sorted({r.seed for r in runs}):
         config = Config.load(next(r for r in runs if r.seed == seed).path / "config.json")
         envs = make_vector("pusher", episodes)
@@ -57,8 +57,9 @@ def do_nothing(runs: list[Run], episodes: int, horizon: int) -> tuple[float, flo
             envs, DoNothingPolicy(2), horizon, seed=config.seed + config.eval.seed_offset
         )
         envs.close()
-        distances.append(result.metrics["eval/final_distance"])
-    return mean_ci(distances)[:2]
+        for name in ("distance", "puck_distance", "hand_distance"):
+            finals.setdefault(name, []).append(result.metrics[f"eval/final_{name}"])
+    return {name: mean_ci(values)[:2] for name, values in finals.items()}
 
 
 def representation_lines(runs: list[Run]) -> list[str]:
@@ -91,12 +92,6 @@ def main() -> int:
               f"({sum(r.status != 'skipped' for r in results)} trials run)")
     runs = [r for r in load_runs([args.out]) if r.summary is not None]
     print(report_table(runs))
-    plot_runs(runs, args.docs / "pusher_learning.png", "distance",
-              title="Visual Pusher: final hand + puck distance (95% CI across seeds)")
-    plot_runs(runs, args.docs / "pusher_puck_distance.png", "puck-distance",
-              title="Visual Pusher: final puck distance (95% CI across seeds)")
-    print(f"figures: {args.docs / 'pusher_learning.png'}, {args.docs / 'pusher_puck_distance.png'}")
-
     methods = grouped(runs).get("pusher", {})
     for method, group in methods.items():
         cells = ", ".join(
@@ -110,7 +105,13 @@ def main() -> int:
         config = Config.load(config_runs[0].path / "config.json")
         horizon = config.horizon or gym.spec(env_id("pusher")).max_episode_steps
         still = do_nothing(config_runs, config.eval.episodes, horizon)
-        print(f"do-nothing (hand never moved, same goals): hand + puck {format_mean_ci(*still)}")
+        cells = ", ".join(f"{name} {format_mean_ci(*value)}" for name, value in still.items())
+        print(f"do-nothing (hand never moved, same goals): {cells}")
+        for metric, key, name in (("distance", "distance", "pusher_learning.png"),
+                                  ("puck-distance", "puck_distance", "pusher_puck_distance.png")):
+            plot_runs(runs, args.docs / name, metric, title="Visual Pusher, 95% CI across seeds",
+                      references={"do nothing": still[key][0]})
+            print(f"figure: {args.docs / name}")
     print("representation report (held-out R^2 from latents, fresh goal states):")
     print("\n".join(representation_lines(methods.get("rig", []))) or "  (no RIG runs)")
 

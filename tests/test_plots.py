@@ -96,3 +96,11 @@ def test_plot_and_report_commands(runs_dir, tmp_path, capsys):
     assert "| point | rig | 2.000 ± 2.484 |" in (tmp_path / "t.md").read_text()
     assert main(["plot", str(tmp_path / "out"), "--out", str(figure)]) == 2
     assert "no run directories" in capsys.readouterr().err
+
+
+def test_reference_lines_are_drawn_and_labelled_on_every_panel(runs_dir):
+    ax = draw(load_runs([runs_dir]), references={"do nothing": 1.5}).axes[0]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [line.get_ydata()[0] for line in dashed] == [1.5]
+    assert "do nothing" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_ylabel() == "final distance to goal"

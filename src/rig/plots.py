@@ -26,16 +26,28 @@ METRICS = {
 """``rig plot --metric`` choices: progress.csv column and axis label."""
 
 
-def plot_runs(runs: list[Run], path: Path, metric: str = "distance", title: str = "") -> None:
+def plot_runs(
+    runs: list[Run],
+    path: Path,
+    metric: str = "distance",
+    title: str = "",
+    references: dict[str, float] | None = None,
+) -> None:
     """Draw ``runs`` to ``path`` (any format Matplotlib writes, by extension)."""
-    fig = draw(runs, metric, title)
+    fig = draw(runs, metric, title, references)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def draw(runs: list[Run], metric: str = "distance", title: str = "") -> plt.Figure:
-    """The figure of ``runs``: a panel per task, a line and its 95% CI band per method."""
+def draw(
+    runs: list[Run],
+    metric: str = "distance",
+    title: str = "",
+    references: dict[str, float] | None = None,
+) -> plt.Figure:
+    """The figure of ``runs``: a panel per task, a line and its 95% CI band per method, and a
+    dashed line for each of ``references`` (label: value, e.g. a do-nothing baseline)."""
     column, label = METRICS[metric]
     if not any(column in row for run in runs for row in run.rows):
         raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
@@ -48,6 +60,8 @@ def draw(runs: list[Run], metric: str = "distance", title: str = "") -> plt.Figu
             band = np.nan_to_num(ci)
             ax.plot(steps, mean, color=colors[method], label=f"{method} (n={max(n)})")
             ax.fill_between(steps, mean - band, mean + band, color=colors[method], alpha=0.2, lw=0)
+        for name, value in (references or {}).items():
+            ax.axhline(value, color="gray", linestyle="--", linewidth=1, label=name)
         ax.set_title(task)
         ax.set_xlabel("environment steps")
         ax.set_ylabel(label)
