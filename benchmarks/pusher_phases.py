@@ -101,7 +101,7 @@ def phases(args) -> int:
         prepare = time.perf_counter() - start
         c = trainer.config
         protocol = train_config(["--env", "pusher"])
-        vae_step = timed(lambda: trainer.vae_trainer.train(1), 50)
+        vae_step = timed(lambda: trainer.vae_trainer.train(100)) / 100
 
         explore = timed(lambda: collect_exploration_images(
             trainer.env, c.exploration, trainer.horizon, trainer.rng)) / c.exploration.num_images
