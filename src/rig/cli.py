@@ -118,8 +118,10 @@ def _eval(argv: list[str]) -> int:
     print(f"{args.run}: {config.method} on {config.env}, {args.episodes} fresh goals, "
           f"checkpoint at env step {checkpoint.state['counters']['env_steps']}")
     print(summarize(result.per_episode))
+    if not (args.probe_states and agent.representation.trainable):
+        return 0
     env = make(config.env, image_size=config.image_size)
-    if args.probe_states and agent.representation.trainable and hasattr(env.unwrapped, "sample_goals"):
+    if hasattr(env.unwrapped, "sample_goals"):
         data = probe_data(env, args.probe_states, seed)
         report = representation_report(agent.encode, data)
         print(f"representation: held-out R^2 of each true-state dimension from the latents "
