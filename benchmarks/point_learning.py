@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.agent import RandomPolicy
 from rig.checkpoint import load_checkpoint
 from rig.envs import make
-from rig.evaluate import evaluate
+from rig.evaluate import RandomPolicy, evaluate
 
 
 def main() -> int:

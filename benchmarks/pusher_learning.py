@@ -54,7 +54,8 @@ def do_nothing(runs: list[Run], episodes: int, horizon: int) -> dict[str, tuple[
         config = Config.load(next(r for r in runs if r.seed == seed).path / "config.json")
         envs = make_vector("pusher", episodes)
         result = evaluate_batched(
-            envs, DoNothingPolicy(2), horizon, seed=config.seed + config.eval.seed_offset
+            envs, DoNothingPolicy(envs.single_action_space), horizon,
+            seed=config.seed + config.eval.seed_offset,
         )
         envs.close()
         for name in ("distance", "puck_distance", "hand_distance"):

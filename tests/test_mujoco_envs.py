@@ -347,7 +347,7 @@ def test_batched_evaluation_reads_each_copys_final_step():
     from rig.evaluate import DoNothingPolicy, evaluate_batched
 
     envs = make_vector("pusher", 4)
-    result = evaluate_batched(envs, DoNothingPolicy(2), horizon=3, seed=10)
+    result = evaluate_batched(envs, DoNothingPolicy(envs.single_action_space), horizon=3, seed=10)
     envs.close()
     single = make("pusher")
     for i in range(4):

@@ -110,23 +110,3 @@ class GoalPolicy:
         latent = self._encode(observation, self.agent.observation_key)
         distance = np.linalg.norm(latent - self.goal_latent, axis=-1)
         return {"latent_distance": distance if self._batched else float(distance[0])}
-
-
-class RandomPolicy:
-    """Uniformly random actions; the baseline of the learning benchmark."""
-
-    goal_reconstruction = None
-
-    def __init__(self, action_space, seed: int = 0):
-        self.action_space = action_space
-        self.rng = np.random.default_rng(seed)
-
-    def set_goal(self, observation: dict, batched: bool = False) -> None:
-        self._shape = (len(observation["observation"]),) if batched else ()
-
-    def __call__(self, observation: dict) -> np.ndarray:
-        low, high = self.action_space.low, self.action_space.high
-        return self.rng.uniform(low, high, size=(*self._shape, *low.shape)).astype(np.float32)
-
-    def final_metrics(self, observation: dict) -> dict[str, float]:
-        return {}

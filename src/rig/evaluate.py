@@ -71,23 +71,45 @@ def evaluate(
     return EvalResult(_mean_and_std(finals), finals, recordings)
 
 
-class DoNothingPolicy:
-    """Zero actions: the do-nothing baseline (the distance if the policy never moves)."""
+class GoalBlindPolicy:
+    """A baseline that ignores observations and goals: one action per episode (or per copy)."""
 
     goal_reconstruction = None
 
-    def __init__(self, action_dim: int):
-        self.action_dim = action_dim
+    def __init__(self, action_space):
+        self.action_space = action_space
         self._shape: tuple[int, ...] = ()
 
     def set_goal(self, observation: dict, batched: bool = False) -> None:
         self._shape = (len(observation["observation"]),) if batched else ()
 
     def __call__(self, observation: dict) -> np.ndarray:
-        return np.zeros((*self._shape, self.action_dim), np.float32)
+        return self.actions((*self._shape, *self.action_space.shape))
+
+    def actions(self, shape: tuple[int, ...]) -> np.ndarray:
+        raise NotImplementedError
 
     def final_metrics(self, observation: dict) -> dict[str, float]:
         return {}
+
+
+class DoNothingPolicy(GoalBlindPolicy):
+    """Zero actions: the do-nothing baseline (the distance if the policy never moves)."""
+
+    def actions(self, shape: tuple[int, ...]) -> np.ndarray:
+        return np.zeros(shape, np.float32)
+
+
+class RandomPolicy(GoalBlindPolicy):
+    """Uniformly random actions; the baseline of the point learning benchmark."""
+
+    def __init__(self, action_space, seed: int = 0):
+        super().__init__(action_space)
+        self.rng = np.random.default_rng(seed)
+
+    def actions(self, shape: tuple[int, ...]) -> np.ndarray:
+        low, high = self.action_space.low, self.action_space.high
+        return self.rng.uniform(low, high, size=shape).astype(np.float32)
 
 
 def evaluate_batched(
