@@ -54,7 +54,9 @@ def do_nothing(runs: list[Run], episodes: int, horizon: int) -> dict[str, tuple[
         config = Config.load(next(r for r in runs if r.seed == seed).path / "config.json")
         envs = make_vector("pusher", episodes)
         result = evaluate_batched(
-            envs, DoNothingPolicy(envs.single_action_space), horizon,
+            envs,
+            DoNothingPolicy(envs.single_action_space),
+            horizon,
             seed=config.seed + config.eval.seed_offset,
         )
         envs.close()
@@ -89,8 +91,10 @@ def main() -> int:
     if not args.no_run:
         start = time.perf_counter()
         results = run_local(trials(load_sweep(SWEEP), args.out), args.workers)
-        print(f"sweep wall time: {time.perf_counter() - start:.0f} s "
-              f"({sum(r.status != 'skipped' for r in results)} trials run)")
+        print(
+            f"sweep wall time: {time.perf_counter() - start:.0f} s "
+            f"({sum(r.status != 'skipped' for r in results)} trials run)"
+        )
     runs = [r for r in load_runs([args.out]) if r.summary is not None]
     print(report_table(runs))
     methods = grouped(runs).get("pusher", {})
@@ -108,22 +112,35 @@ def main() -> int:
         still = do_nothing(config_runs, config.eval.episodes, horizon)
         cells = ", ".join(f"{name} {format_mean_ci(*value)}" for name, value in still.items())
         print(f"do-nothing (hand never moved, same goals): {cells}")
-        for metric, key, name in (("distance", "distance", "pusher_learning.png"),
-                                  ("puck-distance", "puck_distance", "pusher_puck_distance.png")):
-            plot_runs(runs, args.docs / name, metric, title="Visual Pusher, 95% CI across seeds",
-                      references={"do nothing": still[key][0]})
+        for metric, key, name in (
+            ("distance", "distance", "pusher_learning.png"),
+            ("puck-distance", "puck_distance", "pusher_puck_distance.png"),
+        ):
+            plot_runs(
+                runs,
+                args.docs / name,
+                metric,
+                title="Visual Pusher, 95% CI across seeds",
+                references={"do nothing": still[key][0]},
+            )
             print(f"figure: {args.docs / name}")
     print("representation report (held-out R^2 from latents, fresh goal states):")
     print("\n".join(representation_lines(methods.get("rig", []))) or "  (no RIG runs)")
 
     if "rig" in methods and "oracle" in methods:
         puck = final(methods["rig"], "eval/final_puck_distance")[0]
-        ratio = final(methods["rig"], "eval/final_distance")[0] / final(
-            methods["oracle"], "eval/final_distance")[0]
-        print(f"bar: RIG puck distance {puck:.3f} <= {PUCK_BAR}: "
-              f"{'met' if puck <= PUCK_BAR else 'not met'}")
-        print(f"bar: RIG / oracle hand + puck distance {ratio:.2f} <= {ORACLE_RATIO_BAR}: "
-              f"{'met' if ratio <= ORACLE_RATIO_BAR else 'not met'}")
+        ratio = (
+            final(methods["rig"], "eval/final_distance")[0]
+            / final(methods["oracle"], "eval/final_distance")[0]
+        )
+        print(
+            f"bar: RIG puck distance {puck:.3f} <= {PUCK_BAR}: "
+            f"{'met' if puck <= PUCK_BAR else 'not met'}"
+        )
+        print(
+            f"bar: RIG / oracle hand + puck distance {ratio:.2f} <= {ORACLE_RATIO_BAR}: "
+            f"{'met' if ratio <= ORACLE_RATIO_BAR else 'not met'}"
+        )
     return 0
 
 

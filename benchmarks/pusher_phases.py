@@ -52,20 +52,30 @@ def fill(trainer: RIGTrainer, transitions: int) -> None:
     buffer, horizon = trainer.buffer, trainer.horizon
     frames = trainer.dataset
     latent = np.zeros(trainer.latent_dim, np.float32)
-    state = np.zeros(trainer.state_dim, np.float32)
     action = np.zeros(trainer.action_high.shape, np.float32)
     i = 0
     while buffer.num_transitions < transitions:
-        buffer.start_episode(frames[i % len(frames)], latent, state, latent, frames[i % len(frames)])
+        buffer.start_episode(frames[i % len(frames)], latent, latent, frames[i % len(frames)])
         for _ in range(horizon):
             i += 1
-            buffer.add_step(action, frames[i % len(frames)], latent, state, False)
+            buffer.add_step(action, frames[i % len(frames)], latent, False)
 
 
 def make_trainer(out: Path, args, buffer_size: int | None = None) -> RIGTrainer:
-    config = train_config(["--env", "pusher", "--threads", str(args.threads), "--out", str(out),
-                           "--exploration.num-images", str(args.images),
-                           "--vae.pretrain-steps", str(args.vae_steps)])
+    config = train_config(
+        [
+            "--env",
+            "pusher",
+            "--threads",
+            str(args.threads),
+            "--out",
+            str(out),
+            "--exploration.num-images",
+            str(args.images),
+            "--vae.pretrain-steps",
+            str(args.vae_steps),
+        ]
+    )
     if buffer_size:
         config = dataclasses.replace(config, buffer_size=buffer_size)
     trainer = RIGTrainer(config, out, progress=False)
@@ -80,7 +90,7 @@ def interval_steps(config, frames: int, bounded: bool, horizon: int = 100) -> fl
 
 
 def finetune_schedule(config, horizon: int = 100) -> tuple[int, int]:
-    """Fine-tuning rounds of a full run and the frames they re-encode in all (the trainer's rule)."""
+    """Fine-tuning rounds of a full run and the frames they re-encode (the trainer's rule)."""
     rounds = frames_refreshed = last_step = last_episode = 0
     for episode in range(1, config.steps // horizon + 1):
         step = episode * horizon
@@ -103,24 +113,36 @@ def phases(args) -> int:
         protocol = train_config(["--env", "pusher"])
         vae_step = timed(lambda: trainer.vae_trainer.train(100)) / 100
 
-        explore = timed(lambda: collect_exploration_images(
-            trainer.env, c.exploration, trainer.horizon, trainer.rng)) / c.exploration.num_images
+        explore = (
+            timed(
+                lambda: collect_exploration_images(
+                    trainer.env, c.exploration, trainer.horizon, trainer.rng
+                )
+            )
+            / c.exploration.num_images
+        )
 
         trainer.config = dataclasses.replace(c, learning_starts=10**9, steps=10**9)
-        bar = type("Bar", (), {"update": lambda self, n: None, "set_postfix": lambda *a, **k: None})()
+        bar = type(
+            "Bar", (), {"update": lambda self, n: None, "set_postfix": lambda *a, **k: None}
+        )()
         episode = timed(lambda: trainer._run_episode(bar), 3)
         step = episode / trainer.horizon
         trainer.config = c
         update = timed(lambda: trainer._train_td3(1), 200)
-        finetune = timed(lambda: trainer.vae_trainer.train(c.vae.finetune_steps,
-                                                           trainer.buffer.sample_images), 2)
+        finetune = timed(
+            lambda: trainer.vae_trainer.train(c.vae.finetune_steps, trainer.buffer.sample_images), 2
+        )
         evaluation = timed(trainer._evaluate_and_log, 2)
         refresh = {}
         for transitions in args.sizes:
             fill(trainer, transitions)
             refresh[transitions] = timed(trainer._refresh_representation)
-            print(f"refresh at {trainer.buffer.num_frames:,} stored frames: "
-                  f"{refresh[transitions]:.2f} s", flush=True)
+            print(
+                f"refresh at {trainer.buffer.num_frames:,} stored frames: "
+                f"{refresh[transitions]:.2f} s",
+                flush=True,
+            )
 
     per_update = update * c.td3.updates_per_step
     per_eval = evaluation / protocol.eval.every_steps
@@ -131,8 +153,10 @@ def phases(args) -> int:
     print(f"  env step (act + step + encode + store): {1000 * step:.2f} ms")
     print(f"  TD3 update: {1000 * update:.2f} ms ({c.td3.updates_per_step} per env step)")
     print(f"  VAE fine-tuning round ({c.vae.finetune_steps} steps): {finetune:.2f} s")
-    print(f"  evaluation ({c.eval.episodes} goals x {trainer.horizon} steps, batched): "
-          f"{evaluation:.2f} s every {protocol.eval.every_steps:,} steps")
+    print(
+        f"  evaluation ({c.eval.episodes} goals x {trainer.horizon} steps, batched): "
+        f"{evaluation:.2f} s every {protocol.eval.every_steps:,} steps"
+    )
 
     steps = protocol.steps
     rounds, frames_refreshed = finetune_schedule(protocol)
@@ -147,8 +171,10 @@ def phases(args) -> int:
         "refresh": refresh_rate * frames_refreshed,
         "evaluation": per_eval * steps,
     }
-    print(f"\nfull protocol ({steps:,} env steps, {rounds:.0f} fine-tuning rounds): "
-          f"{sum(full.values()) / 3600:.1f} h")
+    print(
+        f"\nfull protocol ({steps:,} env steps, {rounds:.0f} fine-tuning rounds): "
+        f"{sum(full.values()) / 3600:.1f} h"
+    )
     for name, seconds in full.items():
         print(f"  {name:16s}{seconds / 60:8.1f} min")
 
@@ -161,11 +187,16 @@ def phases(args) -> int:
             costs[transitions] = 1000 * (
                 step + per_update + (finetune + refresh_rate * frames) / interval + per_eval
             )
-        label = (f"refresh bound {protocol.vae.refresh_frames_per_step:g} frames/step"
-                 if bounded else "every K episodes (no bound)")
+        label = (
+            f"refresh bound {protocol.vae.refresh_frames_per_step:g} frames/step"
+            if bounded
+            else "every K episodes (no bound)"
+        )
         small, large = min(args.sizes), max(args.sizes)
-        print(f"  {label}: {small:,} transitions {costs[small]:.2f}, {large:,} "
-              f"{costs[large]:.2f}, ratio {costs[large] / costs[small]:.2f}")
+        print(
+            f"  {label}: {small:,} transitions {costs[small]:.2f}, {large:,} "
+            f"{costs[large]:.2f}, ratio {costs[large] / costs[small]:.2f}"
+        )
     return 0
 
 
@@ -177,7 +208,9 @@ def memory(args) -> int:
         size = buffer.frames.nbytes + buffer.latents.nbytes + buffer.rollout_goal_images.nbytes
         start = time.perf_counter()
         fill(trainer, capacity)
-        print(f"filled {buffer.num_transitions:,} transitions in {time.perf_counter() - start:.0f} s")
+        print(
+            f"filled {buffer.num_transitions:,} transitions in {time.perf_counter() - start:.0f} s"
+        )
         start = time.perf_counter()
         trainer._refresh_representation()
         print(f"refresh of {buffer.num_frames:,} frames: {time.perf_counter() - start:.0f} s")
@@ -185,8 +218,10 @@ def memory(args) -> int:
             trainer._train_td3(1)
             trainer.vae_trainer.train(1, buffer.sample_images)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        print(f"buffer {size / 2**30:.2f} GiB; process peak {peak / 2**30:.2f} GiB; "
-              f"ratio {peak / size:.3f}")
+        print(
+            f"buffer {size / 2**30:.2f} GiB; process peak {peak / 2**30:.2f} GiB; "
+            f"ratio {peak / size:.3f}"
+        )
     return 0
 
 
@@ -198,8 +233,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--images", type=int, default=2000, help="exploration images to time")
     parser.add_argument("--vae-steps", type=int, default=50, help="pretraining steps of the setup")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 500_000],
-                        help="buffer sizes (transitions) at which to time the refresh")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000, 500_000],
+        help="buffer sizes (transitions) at which to time the refresh",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     return memory(args) if args.memory else phases(args)

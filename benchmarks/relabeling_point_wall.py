@@ -40,8 +40,10 @@ def main() -> int:
     if not args.no_run:
         start = time.perf_counter()
         results = run_local(trials(load_sweep(SWEEP), args.out), args.workers)
-        print(f"sweep wall time: {time.perf_counter() - start:.0f} s "
-              f"({sum(r.status != 'skipped' for r in results)} trials run)")
+        print(
+            f"sweep wall time: {time.perf_counter() - start:.0f} s "
+            f"({sum(r.status != 'skipped' for r in results)} trials run)"
+        )
     runs = load_runs([args.out])
     print(report_table(runs))
     plot_runs(runs, args.figure, title="relabeling strategies on point-wall")
@@ -53,8 +55,10 @@ def main() -> int:
         for method, group in grouped(finished).get("point-wall", {}).items()
     }
     ranking = sorted(means, key=means.get)
-    print("ranking (lowest final distance first): " + " < ".join(
-        f"{m} {means[m]:.3f}" for m in ranking))
+    print(
+        "ranking (lowest final distance first): "
+        + " < ".join(f"{m} {means[m]:.3f}" for m in ranking)
+    )
     matches = bool(ranking) and ranking[0] == "rig" and ranking[-1] == "relabel-none"
     print(f"paper: rig best, relabel-none worst -> {'matches' if matches else 'does not match'}")
     return 0

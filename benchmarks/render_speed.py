@@ -59,7 +59,9 @@ class GymnasiumPusher(MujocoEnv):
 
     def step(self, action):
         start = self.data.mocap_pos[self._hand, :2].copy()
-        target = np.clip(start + 0.02 * np.clip(action, -1, 1), PusherEnv.hand_low, PusherEnv.hand_high)
+        target = np.clip(
+            start + 0.02 * np.clip(action, -1, 1), PusherEnv.hand_low, PusherEnv.hand_high
+        )
         for k in range(1, PusherEnv.substeps + 1):
             self.data.mocap_pos[self._hand, :2] = start + (target - start) * k / PusherEnv.substeps
             mujoco.mj_step(self.model, self.data)
@@ -69,7 +71,7 @@ class GymnasiumPusher(MujocoEnv):
         return self.render()
 
     def activate(self) -> None:
-        """Make this env's OpenGL context current: Gymnasium's viewer does not do it when rendering."""
+        """Make this env's OpenGL context current (Gymnasium's viewer does not, when rendering)."""
         self.render()
         self.mujoco_renderer.viewer.make_context_current()
 
@@ -98,8 +100,12 @@ def steps_per_second(step, reset, steps: int, envs_per_step: int) -> tuple[float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2000, help="timed steps (vector steps for 16 envs)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--steps", type=int, default=2000, help="timed steps (vector steps for 16 envs)"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--image-size", type=int, default=48)
     args = parser.parse_args()
@@ -111,8 +117,16 @@ def main() -> None:
     quality = '<quality offsamples="0" numslices="12" numstacks="4" numquads="1"/>'
     for label, xml in (
         ("gymnasium MujocoEnv rgb_array, same XML", ASSETS / "pusher.xml"),
-        ("gymnasium ..., MuJoCo default <quality>", scene_variant(variants / "quality", quality, "")),
-        ("gymnasium ..., light casts no shadow", scene_variant(variants / "light", 'name="ceiling"', 'name="ceiling" castshadow="false"')),
+        (
+            "gymnasium ..., MuJoCo default <quality>",
+            scene_variant(variants / "quality", quality, ""),
+        ),
+        (
+            "gymnasium ..., light casts no shadow",
+            scene_variant(
+                variants / "light", 'name="ceiling"', 'name="ceiling" castshadow="false"'
+            ),
+        ),
     ):
         env = GymnasiumPusher(xml, size)
         configs[label] = (
@@ -136,9 +150,12 @@ def main() -> None:
         16,
     )
 
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, mujoco {mujoco.__version__}, MUJOCO_GL={os.environ['MUJOCO_GL']}, "
-          f"{size}x{size} images")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, mujoco {mujoco.__version__}, "
+        f"MUJOCO_GL={os.environ['MUJOCO_GL']}, "
+        f"{size}x{size} images"
+    )
     runs = {label: [] for label in configs}
     for _ in range(args.repeats):
         for label, (step, reset, steps, per_step) in configs.items():
@@ -151,9 +168,11 @@ def main() -> None:
         repeats = ", ".join(f"{w:.0f}" for w, _ in measured)
         print(f"{label:55s} {wall[label]:10.0f} {cpu[label]:10.0f}  ({repeats})")
     baseline = "gymnasium MujocoEnv rgb_array, same XML"
-    print(f"speed-up of 1 rig env over gymnasium's default rendering of the same XML: "
-          f"{wall['rig pusher, 1 env'] / wall[baseline]:.0f}x per wall-clock second, "
-          f"{cpu['rig pusher, 1 env'] / cpu[baseline]:.0f}x per CPU second")
+    print(
+        f"speed-up of 1 rig env over gymnasium's default rendering of the same XML: "
+        f"{wall['rig pusher, 1 env'] / wall[baseline]:.0f}x per wall-clock second, "
+        f"{cpu['rig pusher, 1 env'] / cpu[baseline]:.0f}x per CPU second"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ from rig.vae import FittedPrior
 from rig.vae_trainer import VAETrainer
 
 
-def measure(task: str, overrides: list[str], report_every: int, probe_states: int,
-            vae_grid: Path | None) -> dict[str, float]:
+def measure(
+    task: str, overrides: list[str], report_every: int, probe_states: int, vae_grid: Path | None
+) -> dict[str, float]:
     config = train_config(["--env", task, *overrides])
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
@@ -56,13 +57,16 @@ def measure(task: str, overrides: list[str], report_every: int, probe_states: in
         seconds = time.perf_counter() - tick
         report = representation_report(vae.encode_images, probe)
         cells = ", ".join(f"{k.removeprefix('repr/r2_')} {v:.3f}" for k, v in report.items())
-        print(f"  VAE step {done:>6,}: {cells}; test loss {losses['vae/test_loss']:.1f}; "
-              f"{1000 * seconds / steps:.1f} ms/step")
+        print(
+            f"  VAE step {done:>6,}: {cells}; test loss {losses['vae/test_loss']:.1f}; "
+            f"{1000 * seconds / steps:.1f} ms/step"
+        )
     if vae_grid is not None:
         shown = trainer.test_images[:8]
         prior = FittedPrior.fit(vae.encode_images(dataset))
         artifacts.save_vae_grid(
-            shown, vae.decode_to_images(vae.encode_images(shown)),
+            shown,
+            vae.decode_to_images(vae.encode_images(shown)),
             vae.decode_to_images(prior.sample(8, np.random.default_rng(0))),
             vae_grid / f"{task}_vae.png",
         )
@@ -74,20 +78,22 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("tasks", nargs="+")
-    parser.add_argument("--report-every", type=int, default=1000,
-                        help="VAE steps between reports")
+    parser.add_argument("--report-every", type=int, default=1000, help="VAE steps between reports")
     parser.add_argument("--probe-states", type=int, default=1000)
     parser.add_argument("--vae-grid", type=Path, help="folder for <task>_vae.png")
     parser.add_argument("--threads", type=int, default=1)
     args, overrides = parser.parse_known_args()
     torch.set_num_threads(args.threads)
-    finals = {t: measure(t, overrides, args.report_every, args.probe_states, args.vae_grid)
-              for t in args.tasks}
+    finals = {
+        t: measure(t, overrides, args.report_every, args.probe_states, args.vae_grid)
+        for t in args.tasks
+    }
     print("\n| task | R^2 per true-state dimension (held-out) | min |")
     print("|---|---|---|")
     for task, report in finals.items():
-        cells = ", ".join(f"{k.removeprefix('repr/r2_')} {v:.3f}" for k, v in report.items()
-                          if k != "repr/r2_min")
+        cells = ", ".join(
+            f"{k.removeprefix('repr/r2_')} {v:.3f}" for k, v in report.items() if k != "repr/r2_min"
+        )
         print(f"| {task} | {cells} | {report['repr/r2_min']:.3f} |")
     return 0
 

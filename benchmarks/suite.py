@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import csv
+import itertools
 import json
 import multiprocessing
 import os
@@ -54,7 +55,7 @@ GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
 
 
 def best_of(repeats: int, *timed):
-    """Run each zero-argument function once per repeat, interleaved; best (lowest) result of each."""
+    """Run each zero-argument function once per repeat, interleaved; the best (lowest) of each."""
     results = [[] for _ in timed]
     for _ in range(repeats):
         for out, fn in zip(results, timed):
@@ -91,7 +92,7 @@ def env_steps_per_s(steps: int, repeats: int) -> dict:
 # ----- td3 ---------------------------------------------------------------------
 def matmul_shapes(sizes: list[int], batch: int, weight_grads=True, input_grad=False, backward=True):
     """(m, k, n) of the products of an MLP's forward and, optionally, backward pass."""
-    layers = list(zip(sizes[:-1], sizes[1:]))
+    layers = list(itertools.pairwise(sizes))
     shapes = [(batch, k, n) for k, n in layers]
     if backward:
         for i, (k, n) in enumerate(layers):
@@ -126,8 +127,11 @@ def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict
     td3 = TD3(obs_dim, action_dim, np.ones(action_dim, np.float32), c)
     b = c.batch_size
     batch = (
-        torch.randn(b, obs_dim), torch.rand(b, action_dim) * 2 - 1, torch.randn(b),
-        torch.randn(b, obs_dim), torch.zeros(b),
+        torch.randn(b, obs_dim),
+        torch.rand(b, action_dim) * 2 - 1,
+        torch.randn(b),
+        torch.randn(b, obs_dim),
+        torch.zeros(b),
     )
     every, delayed = td3_matmuls(obs_dim, action_dim, c)
     operands = [
@@ -143,8 +147,9 @@ def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict
             for a, w, out in operands[1]:
                 torch.mm(a, w, out=out)
 
-    flops = 2 * (sum(m * k * n for m, k, n in every)
-                 + sum(m * k * n for m, k, n in delayed) / c.policy_delay)
+    flops = 2 * (
+        sum(m * k * n for m, k, n in every) + sum(m * k * n for m, k, n in delayed) / c.policy_delay
+    )
     threads_before = torch.get_num_threads()
     out = {"gflop_per_update": flops / 1e9}
     for n in threads:
@@ -152,7 +157,8 @@ def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict
         seconds(lambda: td3.update(*batch), 20)
         seconds(bare_matmuls, 20)
         (update, bound), _ = best_of(
-            repeats, lambda: seconds(lambda: td3.update(*batch), updates),
+            repeats,
+            lambda: seconds(lambda: td3.update(*batch), updates),
             lambda: seconds(bare_matmuls, 2 * (updates // 2)),
         )
         out[f"threads_{n}"] = {
@@ -189,13 +195,40 @@ def rig_train_rate(method: str, window: int, buffer_size: int, seed: int) -> flo
     """
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
-            [sys.executable, "-m", "rig.cli", "train", "--env", TASK, "--method", method,
-             "--seed", str(seed), "--steps", str(LEARNING_STARTS + window),
-             "--learning-starts", str(LEARNING_STARTS), "--buffer-size", str(buffer_size),
-             "--eval.every-steps", str(LEARNING_STARTS), "--eval.episodes", "1",
-             "--eval.video-episodes", "1", "--vae.pretrain-steps", "100",
-             "--exploration.num-images", "500", "--out", out, "--overwrite", "--quiet"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "rig.cli",
+                "train",
+                "--env",
+                TASK,
+                "--method",
+                method,
+                "--seed",
+                str(seed),
+                "--steps",
+                str(LEARNING_STARTS + window),
+                "--learning-starts",
+                str(LEARNING_STARTS),
+                "--buffer-size",
+                str(buffer_size),
+                "--eval.every-steps",
+                str(LEARNING_STARTS),
+                "--eval.episodes",
+                "1",
+                "--eval.video-episodes",
+                "1",
+                "--vae.pretrain-steps",
+                "100",
+                "--exploration.num-images",
+                "500",
+                "--out",
+                out,
+                "--overwrite",
+                "--quiet",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
             env={**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())},
         )
         with open(Path(out) / "progress.csv") as f:
@@ -216,21 +249,21 @@ def rig_state_loop_rate(window: int, buffer_size: int, seed: int) -> float:
     env = rig.envs.make(TASK, goal_keys="state")
     space = env.action_space
     td3 = TD3(4, 2, space.high, c)
-    buffer = ReplayBuffer(buffer_size, HORIZON, (1, 1, 3), 2, 2, 2, rng)
+    buffer = ReplayBuffer(buffer_size, HORIZON, (1, 1, 3), 2, 2, rng)
     noise = ExplorationNoise(NoiseConfig(), space.low, space.high, rng)
     no_image = np.zeros((1, 1, 3), np.uint8)
     times, steps = [], 0
     while steps < LEARNING_STARTS + window:
         obs, _ = env.reset(seed=int(rng.integers(2**31)))
         goal = obs["desired_goal"]
-        buffer.start_episode(no_image, obs["observation"], obs["observation"], goal, no_image)
+        buffer.start_episode(no_image, obs["observation"], goal, no_image)
         noise.reset()
         for _ in range(HORIZON):
             with torch.no_grad():
                 action = td3.act(torch.as_tensor(np.concatenate([obs["observation"], goal])))
             obs, _, terminated, truncated, _ = env.step(noise(action.numpy()))
             state = obs["observation"]
-            buffer.add_step(action, no_image, state, state, terminated)
+            buffer.add_step(action, no_image, state, terminated)
             steps += 1
             if steps >= LEARNING_STARTS:
                 for _ in range(c.updates_per_step):
@@ -239,10 +272,18 @@ def rig_state_loop_rate(window: int, buffer_size: int, seed: int) -> float:
                     half = slice(c.batch_size // 2, None)
                     goals[half] = buffer.future_latents(batch.episode[half], batch.t[half])
                     reward = -np.linalg.norm(batch.next_latent - goals, axis=1)
-                    td3.update(*(torch.as_tensor(x, dtype=torch.float32) for x in (
-                        np.concatenate([batch.latent, goals], axis=1), batch.action, reward,
-                        np.concatenate([batch.next_latent, goals], axis=1), batch.terminal,
-                    )))
+                    td3.update(
+                        *(
+                            torch.as_tensor(x, dtype=torch.float32)
+                            for x in (
+                                np.concatenate([batch.latent, goals], axis=1),
+                                batch.action,
+                                reward,
+                                np.concatenate([batch.next_latent, goals], axis=1),
+                                batch.terminal,
+                            )
+                        )
+                    )
             times.append((steps, time.perf_counter()))
             if terminated or truncated:
                 break
@@ -274,15 +315,25 @@ def sb3_rate(goal_keys: str, window: int, buffer_size: int, seed: int) -> float:
     c = TD3Config()
     env = FilterObservation(rig.envs.make(TASK, goal_keys=goal_keys), list(GOAL_KEYS))
     model = SB3TD3(
-        "MultiInputPolicy", env,
-        learning_rate=c.critic_lr, buffer_size=buffer_size, learning_starts=LEARNING_STARTS,
-        batch_size=c.batch_size, tau=c.tau, gamma=c.discount, train_freq=1,
-        gradient_steps=c.updates_per_step, policy_delay=c.policy_delay,
-        target_policy_noise=c.target_noise, target_noise_clip=c.target_noise_clip,
+        "MultiInputPolicy",
+        env,
+        learning_rate=c.critic_lr,
+        buffer_size=buffer_size,
+        learning_starts=LEARNING_STARTS,
+        batch_size=c.batch_size,
+        tau=c.tau,
+        gamma=c.discount,
+        train_freq=1,
+        gradient_steps=c.updates_per_step,
+        policy_delay=c.policy_delay,
+        target_policy_noise=c.target_noise,
+        target_noise_clip=c.target_noise_clip,
         action_noise=OrnsteinUhlenbeckActionNoise(np.zeros(2), 0.3 * np.ones(2), theta=0.15),
         replay_buffer_class=HerReplayBuffer,
         replay_buffer_kwargs={"n_sampled_goal": 1, "goal_selection_strategy": "future"},
-        policy_kwargs={"net_arch": list(c.hidden_sizes)}, seed=seed, device="cpu",
+        policy_kwargs={"net_arch": list(c.hidden_sizes)},
+        seed=seed,
+        device="cpu",
     )
     timer = StepTimes()
     model.learn(LEARNING_STARTS + window, callback=timer)
@@ -330,14 +381,14 @@ def _filled_buffer_peak_rss(capacity: int, horizon: int, image_size: int) -> dic
     """Runs in a fresh process: fill a buffer through its public API, report peak RSS."""
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rng = np.random.default_rng(0)
-    buffer = ReplayBuffer(capacity, horizon, (image_size, image_size, 3), 2, 4, 2, rng)
+    buffer = ReplayBuffer(capacity, horizon, (image_size, image_size, 3), 2, 4, rng)
     frame = np.full((image_size, image_size, 3), 7, np.uint8)
-    latent, state, action = np.ones(4, np.float32), np.ones(2, np.float32), np.ones(2, np.float32)
+    latent, action = np.ones(4, np.float32), np.ones(2, np.float32)
     start = time.perf_counter()
     for _ in range(buffer.max_episodes):
-        buffer.start_episode(frame, latent, state, latent, frame)
+        buffer.start_episode(frame, latent, latent, frame)
         for _ in range(horizon):
-            buffer.add_step(action, frame, latent, state, False)
+            buffer.add_step(action, frame, latent, False)
     fill_s = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {
@@ -358,9 +409,12 @@ def buffer_memory(capacity: int, horizon: int, image_size: int = 48) -> dict:
 # ----- the command -------------------------------------------------------------
 def machine() -> dict:
     return {
-        "host": platform.node(), "cpu": platform.processor() or platform.machine(),
-        "cores": multiprocessing.cpu_count(), "python": platform.python_version(),
-        "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+        "host": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": multiprocessing.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
@@ -368,7 +422,9 @@ def machine() -> dict:
 def table(results: dict) -> str:
     lines = []
     if "env" in results:
-        lines.append(f"image env steps/s ({TASK})          {results['env']['env_steps_per_s']:10.0f}")
+        lines.append(
+            f"image env steps/s ({TASK})          {results['env']['env_steps_per_s']:10.0f}"
+        )
     if "td3" in results:
         for key, r in results["td3"].items():
             if key.startswith("threads_"):
@@ -398,14 +454,26 @@ def table(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short windows, 1 repeat")
-    parser.add_argument("--only", nargs="+", choices=["env", "td3", "e2e", "memory"],
-                        default=["env", "td3", "e2e", "memory"])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["env", "td3", "e2e", "memory"],
+        default=["env", "td3", "e2e", "memory"],
+    )
     parser.add_argument("--repeats", type=int, help="repeats per figure (default 3, quick 1)")
     parser.add_argument("--json", type=Path, help="write every figure here")
-    parser.add_argument("--settings", nargs="+", choices=["state", "image"],
-                        default=["state", "image"], help="end-to-end settings to run")
-    parser.add_argument("--threads", type=int, help="torch threads for the end-to-end runs "
-                        "(both sides; default: PyTorch's, one per core)")
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        choices=["state", "image"],
+        default=["state", "image"],
+        help="end-to-end settings to run",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads for the end-to-end runs (both sides; default: PyTorch's, one per core)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -418,9 +486,12 @@ def main(argv: list[str] | None = None) -> int:
             100 if quick else 500, repeats, sorted({1, multiprocessing.cpu_count()})
         ),
         "e2e": lambda: end_to_end(
-            {"state": 300, "image": 1000, "sb3_image": 50} if quick
+            {"state": 300, "image": 1000, "sb3_image": 50}
+            if quick
             else {"state": 1500, "image": 1500, "sb3_image": 200},
-            repeats, buffer_size=100_000, only=args.settings,
+            repeats,
+            buffer_size=100_000,
+            only=args.settings,
         ),
         "memory": lambda: buffer_memory(1_000_000, HORIZON),
     }

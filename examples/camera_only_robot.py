@@ -35,7 +35,9 @@ class CameraRobot(gym.Env):
     def __init__(self, image_size: int = 48):
         self._sim = PointEnv(image_size=image_size)  # stands in for the real robot
         image = spaces.Box(0, 255, (image_size, image_size, 3), dtype=np.uint8)
-        self.observation_space = spaces.Dict({"image_observation": image, "image_desired_goal": image})
+        self.observation_space = spaces.Dict(
+            {"image_observation": image, "image_desired_goal": image}
+        )
         self.action_space = self._sim.action_space
 
     def _camera(self) -> np.ndarray:
@@ -65,13 +67,17 @@ if ENV_ID not in gym.registry:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=Path("runs/camera-only"))
     args = parser.parse_args()
     summary = train(Config(env=ENV_ID, steps=args.steps, out=args.out), overwrite=True)
-    print(f"final true distance {summary['eval/final_distance']:.3f}, "
-          f"final latent distance {summary['eval/final_latent_distance']:.3f}")
+    print(
+        f"final true distance {summary['eval/final_distance']:.3f}, "
+        f"final latent distance {summary['eval/final_latent_distance']:.3f}"
+    )
 
 
 if __name__ == "__main__":

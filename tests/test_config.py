@@ -47,9 +47,7 @@ def test_relabel_fraction_validation(prior, future, env):
 
 
 def test_round_trip_through_json(tmp_path):
-    config = dataclasses.replace(
-        Config(), steps=123, relabel=RelabelConfig(prior=0.2, future=0.3)
-    )
+    config = dataclasses.replace(Config(), steps=123, relabel=RelabelConfig(prior=0.2, future=0.3))
     path = tmp_path / "config.json"
     config.save(path)
     assert Config.load(path) == config

@@ -11,8 +11,14 @@ def test_probe_finds_what_the_latents_carry_and_what_they_miss():
     rng = np.random.default_rng(0)
     states = rng.uniform(-1, 1, size=(600, 3))
     # dims 0 and 1 are carried (nonlinearly and mixed), dim 2 is not carried at all
-    latents = np.stack([np.tanh(2 * states[:, 0]) + states[:, 1] ** 3, states[:, 1] - states[:, 0],
-                        rng.normal(size=600)], axis=1)
+    latents = np.stack(
+        [
+            np.tanh(2 * states[:, 0]) + states[:, 1] ** 3,
+            states[:, 1] - states[:, 0],
+            rng.normal(size=600),
+        ],
+        axis=1,
+    )
     r2 = probe_r2(latents, states)
     assert r2[0] > 0.9 and r2[1] > 0.9
     assert r2[2] < 0.2
@@ -51,11 +57,17 @@ def test_report_of_the_true_state_is_perfect_and_keyed_by_name():
     env = make("pusher")
     data = probe_data(env, 200, seed=0)
     report = representation_report(lambda images: data.states, data)
-    assert set(report) == {"repr/r2_hand_x", "repr/r2_hand_y", "repr/r2_puck0_x",
-                           "repr/r2_puck0_y", "repr/r2_min"}
+    assert set(report) == {
+        "repr/r2_hand_x",
+        "repr/r2_hand_y",
+        "repr/r2_puck0_x",
+        "repr/r2_puck0_y",
+        "repr/r2_min",
+    }
     assert report["repr/r2_min"] > 0.95
 
 
+@pytest.mark.slow
 def test_every_representation_update_is_reported_and_the_schedule_bounds_refresh(tmp_path):
     """One report after pretraining plus one per fine-tuning; with a refresh budget of one
     frame per env step, fine-tuning (which re-encodes the whole buffer) becomes rarer."""

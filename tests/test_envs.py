@@ -124,7 +124,7 @@ def test_determinism_by_seed():
 
 
 def test_unknown_task_and_bad_arguments():
-    with pytest.raises(ValueError, match="unknown task 'nope'.*point-wall"):
+    with pytest.raises(ValueError, match=r"unknown task 'nope'.*point-wall"):
         env_id("nope")
     with pytest.raises(ValueError, match="goal_keys"):
         PointEnv(goal_keys="pixels")
@@ -138,6 +138,20 @@ def test_time_limit_truncates():
     env = gym.make("rig/PointReach-v0")
     env.reset(seed=0)
     truncated = False
-    for t in range(50):
+    for _ in range(50):
         *_, truncated, _ = env.step(env.action_space.sample())
     assert truncated
+
+
+def test_import_rig_alone_registers_every_task_with_gymnasium():
+    import subprocess
+    import sys
+
+    code = (
+        "import gymnasium, rig; "
+        "from rig.envs import TASKS; "
+        "print(all(gymnasium.spec(i).max_episode_steps for i in TASKS.values())); "
+        "print(gymnasium.make('rig/PointReach-v0').spec.id)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "rig/PointReach-v0"]

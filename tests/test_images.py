@@ -8,7 +8,12 @@ from PIL import Image
 from rig.images import check_image, load_goal_image, save_goal_image
 
 
-@given(arrays(st.sampled_from([np.uint8, np.float32, np.int64, np.uint16]), array_shapes(max_dims=4, max_side=50)))
+@given(
+    arrays(
+        st.sampled_from([np.uint8, np.float32, np.int64, np.uint16]),
+        array_shapes(max_dims=4, max_side=50),
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_check_image_accepts_exactly_uint8_square_rgb(image):
     valid = image.dtype == np.uint8 and image.shape == (48, 48, 3)
@@ -28,7 +33,9 @@ def test_check_image_accepts_exactly_uint8_square_rgb(image):
     fmt=st.sampled_from(["PNG", "BMP", "TIFF"]),
 )
 @settings(max_examples=40, deadline=None)
-def test_any_image_pillow_reads_becomes_a_goal_with_notes(tmp_path_factory, width, height, mode, fmt):
+def test_any_image_pillow_reads_becomes_a_goal_with_notes(
+    tmp_path_factory, width, height, mode, fmt
+):
     if fmt == "BMP" and mode in ("I;16", "RGBA"):
         mode = "RGB"
     path = tmp_path_factory.mktemp("img") / f"goal.{fmt.lower()}"
@@ -56,3 +63,50 @@ def test_unreadable_and_missing_files(tmp_path):
         load_goal_image(bad, 48)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_goal_image(tmp_path / "missing.png", 48)
+
+
+def write_png16(path, pixels):
+    """A PNG of 16 bits per channel (grey, RGB or RGBA), written byte by byte."""
+    import struct
+    import zlib
+
+    height, width, channels = pixels.shape
+    colour_type = {1: 0, 3: 2, 4: 6}[channels]
+    rows = b"".join(b"\x00" + pixels[y].astype(">u2").tobytes() for y in range(height))
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_16_bit_goal_images_are_scaled_not_clipped(tmp_path, channels):
+    rng = np.random.default_rng(channels)
+    eight_bit = rng.integers(0, 256, (48, 48, channels), dtype=np.uint16)
+    if channels == 4:
+        eight_bit[..., 3] = 255  # opaque
+    path = tmp_path / "goal16.png"
+    write_png16(path, eight_bit * 257)  # the same picture at 16 bits per channel
+    image, _, _ = load_goal_image(path, 48)
+    expected = np.repeat(eight_bit, 3, axis=-1) if channels == 1 else eight_bit[..., :3]
+    np.testing.assert_array_equal(image, expected.astype(np.uint8))
+
+
+def test_16_bit_grey_from_pillow_keeps_its_mid_grey(tmp_path):
+    path = tmp_path / "grey.png"
+    Image.fromarray(np.full((48, 48), 32768, np.uint16)).save(path)
+    image, notes, _ = load_goal_image(path, 48)
+    assert np.all(image == 128)  # Pillow's own convert("RGB") would give 255 (white)
+    assert any("converted" in n for n in notes)

@@ -13,6 +13,8 @@ from rig.envs import make
 from rig.logger import read_progress
 from rig.presets import METHODS, differences, preset
 
+pytestmark = pytest.mark.slow  # every test here trains
+
 SHORT = [*TINY, "--steps", "120", "--learning-starts", "60", "--eval.every-steps", "120"]
 
 

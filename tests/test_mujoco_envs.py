@@ -12,7 +12,14 @@ from rig.envs import make, make_vector
 from rig.envs.mujoco import render
 from rig.envs.mujoco.pusher import CONTACT_CLEARANCE
 
-TASKS = {"reacher": 2, "pusher": 4, "multi-pusher": 6, "multi-pusher-variable": 6, "door": 3, "pick-place": 4}
+TASKS = {
+    "reacher": 2,
+    "pusher": 4,
+    "multi-pusher": 6,
+    "multi-pusher-variable": 6,
+    "door": 3,
+    "pick-place": 4,
+}
 """CLI name -> state size."""
 
 
@@ -55,12 +62,16 @@ def test_same_seed_same_episode():
         env = make("pusher")
         obs, _ = env.reset(seed=7)
         actions = np.random.default_rng(0).uniform(-1, 1, (20, 2))
-        frames = [obs["image_desired_goal"]] + [env.step(a)[0]["image_observation"] for a in actions]
+        frames = [obs["image_desired_goal"]] + [
+            env.step(a)[0]["image_observation"] for a in actions
+        ]
         runs.append((np.stack(frames), env.unwrapped.true_state()))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
     other, _ = make("pusher").reset(seed=8)
-    assert not np.array_equal(other["state_desired_goal"], make("pusher").reset(seed=7)[0]["state_desired_goal"])
+    assert not np.array_equal(
+        other["state_desired_goal"], make("pusher").reset(seed=7)[0]["state_desired_goal"]
+    )
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -218,7 +229,9 @@ def test_variable_pusher_holds_zero_one_or_two_pucks():
         counts.append(info["num_pucks"])
         assert info["num_pucks"] == env.present.sum()
         if not env.present[0]:  # a hidden puck is drawn in neither image
-            assert blue_pixels(obs["image_observation"]) == blue_pixels(obs["image_desired_goal"]) == 0
+            assert (
+                blue_pixels(obs["image_observation"]) == blue_pixels(obs["image_desired_goal"]) == 0
+            )
         if info["num_pucks"] == 0:
             assert info["distance"] == info["hand_distance"]
     assert set(counts) == {0, 1, 2}
@@ -233,7 +246,9 @@ def test_vector_env_batches_images_and_restarts_episodes():
     single = make("pusher").unwrapped
     single.reset(seed=0)
     for i in range(3):
-        np.testing.assert_array_equal(single.set_to_goal(obs["state_observation"][i]), obs["image_observation"][i])
+        np.testing.assert_array_equal(
+            single.set_to_goal(obs["state_observation"][i]), obs["image_observation"][i]
+        )
     actions = np.zeros((3, 2), np.float32)
     truncations = [envs.step(actions)[3] for _ in range(5)]
     assert [t.all() for t in truncations] == [False, False, False, True, False]
@@ -259,7 +274,9 @@ def test_presampled_goals_cached_where_the_user_says(tmp_path):
     assert len(i) == 1
     np.testing.assert_array_equal(cached["image_desired_goal"][i[0]], obs["image_desired_goal"])
     again = make("pusher", goal_cache=path).unwrapped
-    np.testing.assert_array_equal(again.presampled_goals()["state_desired_goal"], cached["state_desired_goal"])
+    np.testing.assert_array_equal(
+        again.presampled_goals()["state_desired_goal"], cached["state_desired_goal"]
+    )
 
 
 def test_state_goal_keys_give_vectorized_distance_reward():
@@ -325,7 +342,9 @@ def test_osmesa_draws_the_same_image_as_egl():
         "print(o['image_observation'].astype(int).sum())"
     )
     env = {**os.environ, "MUJOCO_GL": "osmesa"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     obs, _ = make("pusher").reset(seed=0)
     assert int(out.stdout.split()[-1]) == int(obs["image_observation"].astype(int).sum())
 
@@ -356,4 +375,6 @@ def test_batched_evaluation_reads_each_copys_final_step():
             *_, info = single.step(np.zeros(2, np.float32))
         assert result.per_episode["distance"][i] == pytest.approx(info["distance"], abs=1e-6)
     assert len(result.per_episode["success"]) == 4
-    assert result.metrics["eval/final_distance"] == pytest.approx(np.mean(result.per_episode["distance"]))
+    assert result.metrics["eval/final_distance"] == pytest.approx(
+        np.mean(result.per_episode["distance"])
+    )

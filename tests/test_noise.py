@@ -8,8 +8,9 @@ LOW, HIGH = -np.ones(2, np.float32), np.ones(2, np.float32)
 
 
 def test_ou_noise_has_the_stationary_statistics_of_its_parameters():
-    noise = ExplorationNoise(NoiseConfig("ou", theta=0.15, sigma=0.3), LOW * 100, HIGH * 100,
-                             np.random.default_rng(0))
+    noise = ExplorationNoise(
+        NoiseConfig("ou", theta=0.15, sigma=0.3), LOW * 100, HIGH * 100, np.random.default_rng(0)
+    )
     samples = []
     for _ in range(40000):
         noise(np.zeros(2, np.float32))
@@ -31,16 +32,18 @@ def test_ou_reset_zeroes_the_state_and_actions_are_clipped():
 
 
 def test_gaussian_noise_scale():
-    noise = ExplorationNoise(NoiseConfig("gaussian", sigma=0.1), LOW * 10, HIGH * 10,
-                             np.random.default_rng(0))
+    noise = ExplorationNoise(
+        NoiseConfig("gaussian", sigma=0.1), LOW * 10, HIGH * 10, np.random.default_rng(0)
+    )
     actions = np.array([noise(np.zeros(2, np.float32)) for _ in range(20000)])
     # sigma is relative to the half-width of the action box (10)
     assert actions.std() == pytest.approx(1.0, rel=0.05)
 
 
 def test_epsilon_greedy_fraction():
-    noise = ExplorationNoise(NoiseConfig("epsilon-greedy", epsilon=0.3), LOW, HIGH,
-                             np.random.default_rng(0))
+    noise = ExplorationNoise(
+        NoiseConfig("epsilon-greedy", epsilon=0.3), LOW, HIGH, np.random.default_rng(0)
+    )
     policy_action = np.full(2, 0.123, np.float32)
     actions = np.array([noise(policy_action) for _ in range(20000)])
     kept = np.all(actions == policy_action, axis=1).mean()

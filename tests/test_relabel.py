@@ -25,12 +25,12 @@ def test_split_counts(fractions, expected):
 
 def filled_buffer():
     rng = np.random.default_rng(0)
-    buffer = ReplayBuffer(100, H, (4, 4, 3), 2, 2, 2, rng)
+    buffer = ReplayBuffer(100, H, (4, 4, 3), 2, 2, rng)
     for k in range(4):
         image = np.zeros((4, 4, 3), np.uint8)
-        buffer.start_episode(image, [k, 0], [0, 0], [100 + k, 100 + k], image)
+        buffer.start_episode(image, [k, 0], [100 + k, 100 + k], image)
         for t in range(H):
-            buffer.add_step([0, 0], image, [k, t + 1], [0, 0], False)
+            buffer.add_step([0, 0], image, [k, t + 1], False)
     return buffer
 
 

@@ -7,7 +7,7 @@ H, SHAPE = 5, (8, 8, 3)
 
 
 def make_buffer(capacity=20, horizon=H):
-    return ReplayBuffer(capacity, horizon, SHAPE, 2, 3, 2, np.random.default_rng(0))
+    return ReplayBuffer(capacity, horizon, SHAPE, 2, 3, np.random.default_rng(0))
 
 
 def frame(value):
@@ -17,12 +17,13 @@ def frame(value):
 def fill_episode(buffer, episode_id, length=H):
     """Frames of episode k at step t hold the value 10*k + t; latents hold (k, t, 0)."""
     buffer.start_episode(
-        frame(10 * episode_id), [episode_id, 0, 0], [0, 0], [episode_id, -1, -1], frame(200 + episode_id)
+        frame(10 * episode_id),
+        [episode_id, 0, 0],
+        [episode_id, -1, -1],
+        frame(200 + episode_id),
     )
     for t in range(length):
-        buffer.add_step(
-            [t, t], frame(10 * episode_id + t + 1), [episode_id, t + 1, 0], [0, 0], False
-        )
+        buffer.add_step([t, t], frame(10 * episode_id + t + 1), [episode_id, t + 1, 0], False)
 
 
 def test_images_are_stored_once_as_uint8():
@@ -30,8 +31,11 @@ def test_images_are_stored_once_as_uint8():
     assert buffer.frames.dtype == np.uint8
     # H + 1 frames per H transitions: each frame once, never an (obs, next_obs) pair.
     assert buffer.frames.shape == (1000 // H, H + 1, *SHAPE)
-    assert not any(a.dtype == np.float32 and a.ndim >= 4 for a in vars(buffer).values()
-                   if isinstance(a, np.ndarray))
+    assert not any(
+        a.dtype == np.float32 and a.ndim >= 4
+        for a in vars(buffer).values()
+        if isinstance(a, np.ndarray)
+    )
 
 
 def test_transitions_are_consecutive_frames_of_one_episode():
@@ -104,12 +108,12 @@ def test_misuse_errors():
     with pytest.raises(RuntimeError, match="no transitions"):
         buffer.sample(1)
     with pytest.raises(RuntimeError, match="start_episode"):
-        buffer.add_step([0, 0], frame(0), [0, 0, 0], [0, 0], False)
+        buffer.add_step([0, 0], frame(0), [0, 0, 0], False)
     with pytest.raises(ValueError, match="capacity"):
         make_buffer(capacity=H - 1)
     fill_episode(buffer, 0)
     with pytest.raises(RuntimeError, match="horizon"):
-        buffer.add_step([0, 0], frame(0), [0, 0, 0], [0, 0], False)
+        buffer.add_step([0, 0], frame(0), [0, 0, 0], False)
 
 
 def test_refresh_in_chunks_matches_one_pass_and_reads_frames_in_place():

@@ -15,6 +15,8 @@ from rig.cli import main
 from rig.logger import read_progress
 from rig.td3 import TD3
 
+pytestmark = pytest.mark.slow  # every test here trains
+
 EXACT = ["--steps", "600", "--save-buffer", "--checkpoint-every", "50", "--seed", "5"]
 
 
@@ -39,7 +41,9 @@ def kill_after_checkpoint(process, out, min_steps, timeout=120):
         if steps and max(steps) >= min_steps:
             break
         if process.poll() is not None:
-            pytest.fail(f"training ended before it could be killed: {process.stderr.read().decode()}")
+            pytest.fail(
+                f"training ended before it could be killed: {process.stderr.read().decode()}"
+            )
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()

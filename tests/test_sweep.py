@@ -6,24 +6,36 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rig.cli import main
+from rig.cli import main, train_config
 from rig.config import Config
 from rig.sweep import apply_overrides, load_sweep, read_sweep, run_local, run_ray, trials
 
 ROOT = Path(__file__).resolve().parents[1]
 
 TINY_OVERRIDES = {
-    "learning_starts": 50, "exploration.num_images": 50, "vae.pretrain_steps": 5,
-    "vae.batch_size": 16, "vae.finetune_every_episodes": 1, "vae.finetune_steps": 2,
-    "eval.every_steps": 50, "eval.episodes": 1, "eval.video_episodes": 1,
-    "td3.hidden_sizes": [32, 32], "td3.batch_size": 16, "td3.updates_per_step": 1,
+    "learning_starts": 50,
+    "exploration.num_images": 50,
+    "vae.pretrain_steps": 5,
+    "vae.batch_size": 16,
+    "vae.finetune_every_episodes": 1,
+    "vae.finetune_steps": 2,
+    "eval.every_steps": 50,
+    "eval.episodes": 1,
+    "eval.video_episodes": 1,
+    "td3.hidden_sizes": [32, 32],
+    "td3.batch_size": 16,
+    "td3.updates_per_step": 1,
     "buffer_size": 1000,
 }
 """Smaller still than conftest's TINY: two 50-step episodes per trial."""
 
 TINY_SWEEP = {
-    "tasks": ["point"], "methods": ["rig", "relabel-none"], "seeds": 2, "steps": 100,
-    "overrides": TINY_OVERRIDES, "compute": "seconds",
+    "tasks": ["point"],
+    "methods": ["rig", "relabel-none"],
+    "seeds": 2,
+    "steps": 100,
+    "overrides": TINY_OVERRIDES,
+    "compute": "seconds",
 }
 
 
@@ -51,8 +63,10 @@ def test_sweep_file_gives_every_task_method_seed_with_overrides_on_the_preset(tm
     assert sweep.seeds == (3, 7) and sweep.steps == 100 and sweep.resources == {"cpu": 1, "gpu": 0}
     todo = trials(sweep, tmp_path / "out")
     assert [t.name for t in todo] == [
-        "point/rig/seed3", "point/relabel-none/seed3",
-        "point/rig/seed7", "point/relabel-none/seed7",
+        "point/rig/seed3",
+        "point/relabel-none/seed3",
+        "point/rig/seed7",
+        "point/relabel-none/seed7",
     ]
     none = todo[1].config
     assert none.out == tmp_path / "out" / "point" / "relabel-none" / "seed3"
@@ -86,6 +100,12 @@ def test_overrides_are_typed_and_validated():
         ({"overrides": {"vae.bta": 2}}, "unknown configuration field 'vae.bta'"),
         ({"overrides": {"vae.latent_dim": 0}}, "vae.latent_dim must be positive"),
         ({"seeds": []}, "seeds must be"),
+        ({"seeds": [0, -1]}, "seeds must be"),
+        (
+            {"seeds": [0, 0]},
+            "lists trials more than once (point/relabel-none/seed0, point/rig/seed0)",
+        ),
+        ({"overrides": {"relabel.prior": 0.8}}, "trial point/rig/seed0: relabeling fractions sum"),
         ({"stepz": 5}, "unknown keys ['stepz']"),
     ],
 )
@@ -99,6 +119,19 @@ def test_a_bad_sweep_file_is_a_one_line_error_naming_the_problem(
     assert err.count("\n") == 1
 
 
+def test_sweep_overrides_are_validated_on_each_method_as_rig_train_does(tmp_path):
+    path = write_sweep(
+        tmp_path / "ok.yaml",
+        methods=["relabel-vae"],
+        overrides={**TINY_OVERRIDES, "relabel.prior": 0.8},
+    )
+    (trial,) = [t for t in trials(load_sweep(path), tmp_path) if t.seed == 0]
+    assert trial.config.relabel.prior == 0.8 and trial.config.relabel.future == 0.0
+    assert train_config(["--method", "relabel-vae", "--relabel.prior", "0.8"]).relabel == (
+        trial.config.relabel
+    )
+
+
 def test_shipped_sweep_files_load_and_state_their_compute():
     files = sorted((ROOT / "sweeps").glob("*.yaml"))
     names = {f.stem for f in files}
@@ -110,14 +143,21 @@ def test_shipped_sweep_files_load_and_state_their_compute():
             sweep.seeds
         )
     assert load_sweep(ROOT / "sweeps" / "figure3.yaml").methods == (
-        "rig", "oracle", "her-pixel", "lr-ae", "dsae"
+        "rig",
+        "oracle",
+        "her-pixel",
+        "lr-ae",
+        "dsae",
     )
 
 
+@pytest.mark.slow
 def test_local_sweep_writes_an_ordinary_run_directory_per_trial(local_sweep):
     assert run_dirs(local_sweep) == {
-        "point/rig/seed0", "point/rig/seed1",
-        "point/relabel-none/seed0", "point/relabel-none/seed1",
+        "point/rig/seed0",
+        "point/rig/seed1",
+        "point/relabel-none/seed0",
+        "point/relabel-none/seed1",
     }
     config = json.loads((local_sweep / "point/relabel-none/seed1/config.json").read_text())
     assert (config["method"], config["seed"], config["steps"]) == ("relabel-none", 1, 100)
@@ -126,6 +166,7 @@ def test_local_sweep_writes_an_ordinary_run_directory_per_trial(local_sweep):
         assert (local_sweep / "point/rig/seed0" / name).exists()
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_resumes_interrupted_and_restarts_unstarted(local_sweep, tmp_path):
     out = tmp_path / "sweep"
     shutil.copytree(local_sweep, out)
@@ -138,13 +179,16 @@ def test_rerun_skips_finished_resumes_interrupted_and_restarts_unstarted(local_s
     todo = trials(load_sweep(write_sweep(tmp_path / "tiny.yaml")), out)
     results = {r.name: r.status for r in run_local(todo, workers=2, progress=False)}
     assert results == {
-        "point/rig/seed0": "skipped", "point/relabel-none/seed0": "skipped",
-        "point/rig/seed1": "resumed", "point/relabel-none/seed1": "trained",
+        "point/rig/seed0": "skipped",
+        "point/relabel-none/seed0": "skipped",
+        "point/rig/seed1": "resumed",
+        "point/relabel-none/seed1": "resumed",
     }
     assert (out / "point/rig/seed0/summary.json").stat().st_mtime_ns == finished
     assert run_dirs(out) == run_dirs(local_sweep)
 
 
+@pytest.mark.slow
 def test_a_run_directory_with_another_configuration_is_not_reused(local_sweep, tmp_path, capsys):
     out = tmp_path / "sweep"
     shutil.copytree(local_sweep, out)
@@ -154,13 +198,25 @@ def test_a_run_directory_with_another_configuration_is_not_reused(local_sweep, t
     assert "holds a run with a different configuration (vae.beta)" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_ray_tune_runs_the_same_trials_as_the_local_sweep_and_both_plot(local_sweep, tmp_path):
     ray = pytest.importorskip("ray")
     out = tmp_path / "ray"
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        assert main(["sweep", str(write_sweep(tmp_path / "tiny.yaml")), "--out", str(out),
-                     "--ray", "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "sweep",
+                    str(write_sweep(tmp_path / "tiny.yaml")),
+                    "--out",
+                    str(out),
+                    "--ray",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     finally:
         ray.shutdown()
     assert run_dirs(out) == run_dirs(local_sweep)

@@ -15,7 +15,11 @@ def test_each_arm_task_runs_its_own_protocol():
 
 
 def test_gymnasium_ids_get_the_same_preset_as_cli_names():
-    assert task_preset("rig/VisualPusher-v0") == task_preset("pusher") == TASK_PRESETS["pusher"].changes
+    assert (
+        task_preset("rig/VisualPusher-v0")
+        == task_preset("pusher")
+        == TASK_PRESETS["pusher"].changes
+    )
     assert task_preset("my.module:Custom-v0") == {}
 
 
@@ -24,10 +28,15 @@ def test_method_preset_wins_over_task_preset_and_flags_win_over_both():
     assert resolve("vae-online", "pusher").vae.pretrain_steps == 0
     oracle = resolve("oracle", "pusher")
     assert oracle.representation == "state" and oracle.steps == 500_000
-    config = train_config(["--env", "pusher", "--method", "oracle", "--steps", "1000",
-                           "--vae.latent-dim", "4"])
+    config = train_config(
+        ["--env", "pusher", "--method", "oracle", "--steps", "1000", "--vae.latent-dim", "4"]
+    )
     assert (config.env, config.method, config.steps, config.vae.latent_dim) == (
-        "pusher", "oracle", 1000, 4)
+        "pusher",
+        "oracle",
+        1000,
+        4,
+    )
     assert config.exploration.num_images == 10_000
 
 

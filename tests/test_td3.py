@@ -82,7 +82,9 @@ def test_policy_delay_and_soft_target_updates():
     metrics = td3.update(*batch())
     assert "td3/actor_loss" in metrics
     assert not all(torch.equal(a, b) for a, b in zip(actor_before, td3.actor.parameters()))
-    for old, new, online in zip(target_before, td3.critic_target.parameters(), td3.critic.parameters()):
+    for old, new, online in zip(
+        target_before, td3.critic_target.parameters(), td3.critic.parameters()
+    ):
         torch.testing.assert_close(new, 0.9 * old + 0.1 * online)
 
 
@@ -90,7 +92,7 @@ def test_critic_regresses_toward_fixed_targets():
     td3 = make_td3(discount=0.0)
     obs, action, reward, next_obs, terminal = batch(64)
     first = None
-    for i in range(200):
+    for _ in range(200):
         loss = td3.update(obs, action, reward, next_obs, terminal)["td3/critic_loss"].item()
         first = first if first is not None else loss
     assert loss < 0.1 * first

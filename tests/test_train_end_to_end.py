@@ -8,6 +8,8 @@ from conftest import TINY, train_tiny
 from rig.cli import main
 from rig.logger import read_progress
 
+pytestmark = pytest.mark.slow  # every test here trains
+
 
 def run(tmp_path, name, *extra):
     return train_tiny(tmp_path / name, *extra)
@@ -19,8 +21,16 @@ def run_dir(tiny_run):
 
 
 def test_run_directory_holds_every_output(run_dir):
-    for name in ["config.json", "progress.csv", "checkpoint.pt", "learning_curve.png",
-                 "vae.png", "rollouts.gif", "summary.json", "representation.png"]:
+    for name in [
+        "config.json",
+        "progress.csv",
+        "checkpoint.pt",
+        "learning_curve.png",
+        "vae.png",
+        "rollouts.gif",
+        "summary.json",
+        "representation.png",
+    ]:
         assert (run_dir / name).stat().st_size > 0, name
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
 

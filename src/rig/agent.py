@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from rig.checkpoint import Checkpoint, load_checkpoint
+from rig.config import Config
 from rig.images import check_image
+from rig.representations import make_networks, make_representation
 from rig.vae import FittedPrior
+
+
+@dataclass(frozen=True)
+class TaskSpaces:
+    """What an agent's networks need to know of its task (saved in each checkpoint)."""
+
+    action_dim: int
+    action_scale: list[float]
+    state_dim: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TaskSpaces:
+        return cls(int(data["action_dim"]), list(data["action_scale"]), data.get("state_dim", 0))
+
+
+def build_agent(
+    config: Config, spaces: TaskSpaces, device: str | torch.device = "cpu"
+) -> tuple[Agent, nn.Module]:
+    """The method's untrained agent (representation, actor, standard prior) and its critic:
+    what training starts from and what a checkpoint is loaded into."""
+    representation = make_representation(config, spaces.state_dim).to(device)
+    actor, critic = make_networks(config, representation, spaces.action_dim, spaces.action_scale)
+    prior = FittedPrior.standard(max(representation.latent_dim, 1))
+    return Agent(representation, actor.to(device), prior), critic.to(device)
 
 
 class Agent:
@@ -24,7 +52,7 @@ class Agent:
 
     @property
     def observation_key(self) -> str:
-        """The observation entry the agent reads (``image_observation`` or ``state_observation``)."""
+        """The observation entry the agent reads: ``image_observation`` or ``state_observation``."""
         return self.representation.observation_key
 
     @property
@@ -57,7 +85,8 @@ class Agent:
         x = np.asarray(x, dtype=np.float32)
         if x.shape != (self.representation.latent_dim,):
             raise ValueError(
-                f"{name.split()[0]} state must have shape ({self.representation.latent_dim},), got {x.shape}"
+                f"{name.split()[0]} state must have shape "
+                f"({self.representation.latent_dim},), got {x.shape}"
             )
         return x
 
@@ -67,9 +96,19 @@ class Agent:
     @classmethod
     def load(cls, run_dir: str | Path, device: str = "cpu") -> Agent:
         """Load the agent from a run directory's latest checkpoint."""
-        from rig.checkpoint import load_checkpoint
+        return cls.from_checkpoint(load_checkpoint(Path(run_dir), device), device)
 
-        return load_checkpoint(Path(run_dir), device).agent()
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint, device: str = "cpu") -> Agent:
+        """Rebuild the representation, prior and policy saved in ``checkpoint``."""
+        state = checkpoint.state
+        agent, _ = build_agent(checkpoint.config, TaskSpaces.from_dict(state["spaces"]), device)
+        agent.representation.load_state_dict(state["representation"])
+        agent.representation.eval()
+        agent.actor.load_state_dict(state["td3"]["actor"])
+        agent.actor.eval()
+        agent.prior = FittedPrior(**state["prior"])
+        return agent
 
 
 class GoalPolicy:
@@ -104,7 +143,7 @@ class GoalPolicy:
         return actions if self._batched else actions[0]
 
     def final_metrics(self, observation: dict) -> dict[str, float | np.ndarray]:
-        """Distance between the final observation's and the goal's features (no true state needed)."""
+        """Distance between the final observation's and the goal's features (no true state)."""
         if self.agent.representation.latent_dim == 0:
             return {}
         latent = self._encode(observation, self.agent.observation_key)

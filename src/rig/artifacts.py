@@ -16,7 +16,9 @@ def plot_learning_curve(rows: list[dict[str, float]], path: Path, title: str = "
     """Final evaluation distance (mean and std over goals) against environment steps."""
     steps = np.array([r["env_steps"] for r in rows])
     metric_keys = [k for k in rows[0] if k.startswith("eval/final_") and not k.endswith("_std")]
-    fig, axes = plt.subplots(1, len(metric_keys), figsize=(4.5 * len(metric_keys), 3.5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(metric_keys), figsize=(4.5 * len(metric_keys), 3.5), squeeze=False
+    )
     for ax, key in zip(axes[0], metric_keys):
         mean = np.array([r.get(key, np.nan) for r in rows])
         std = np.array([r.get(key + "_std", np.nan) for r in rows])
@@ -38,7 +40,13 @@ def plot_representation(rows: list[dict[str, float]], path: Path, title: str = "
     keys = [k for k in rows[0] if k.startswith("repr/r2_") and k != "repr/r2_min"]
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     for key in keys:
-        ax.plot(steps, [r[key] for r in rows], marker="o", markersize=3, label=key.removeprefix("repr/r2_"))
+        ax.plot(
+            steps,
+            [r[key] for r in rows],
+            marker="o",
+            markersize=3,
+            label=key.removeprefix("repr/r2_"),
+        )
     ax.axhline(0.9, color="gray", linestyle="--", linewidth=1)
     ax.set_ylim(min(0.0, min(r["repr/r2_min"] for r in rows)), 1.02)
     ax.set_xlabel("environment steps (0: after pretraining)")
@@ -74,8 +82,9 @@ def save_rollout_video(episodes: list[list[np.ndarray]], path: Path, scale: int 
     """Each frame: [observation | goal image | goal reconstruction], episodes one after another."""
     frames = [frame.repeat(scale, 0).repeat(scale, 1) for episode in episodes for frame in episode]
     header = _label_strip(frames[0].shape[1], len(PANEL_LABELS), PANEL_LABELS)
-    iio.imwrite(path, np.stack([np.concatenate([header, f]) for f in frames]),
-                duration=1000 / fps, loop=0)
+    iio.imwrite(
+        path, np.stack([np.concatenate([header, f]) for f in frames]), duration=1000 / fps, loop=0
+    )
 
 
 def _label_strip(width: int, panels: int, labels) -> np.ndarray:

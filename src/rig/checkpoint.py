@@ -1,24 +1,52 @@
-"""Checkpoints: written atomically (temporary file, then rename), loaded into an Agent."""
+"""Checkpoints: written atomically (temporary file, then rename), the previous one kept;
+unreadable files and full disks are named in one line (``Agent.from_checkpoint`` loads one)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from rig.agent import Agent
 from rig.config import Config
-from rig.representations import make_networks, make_representation
-from rig.vae import FittedPrior
 
 CHECKPOINT_FILE = "checkpoint.pt"
+PREVIOUS_CHECKPOINT_FILE = "checkpoint.prev.pt"
+"""The checkpoint before the last: what a resume falls back on if the last is unreadable."""
 
 
-def _atomic_write(path: Path, write) -> Path:
-    """Call ``write(file)`` on a temporary file, sync it, then rename it over ``path``."""
+class DiskFull(OSError):
+    """No space was left on the device while writing a file; nothing was replaced."""
+
+
+class CorruptCheckpoint(ValueError):
+    """A checkpoint file exists but cannot be read (truncated, corrupt or empty)."""
+
+
+def _mount_point(path: Path) -> Path:
+    path = path.resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _is_disk_full(err: BaseException) -> bool:
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(err)
+    return "No space left" in text or "file write failed" in text or "enforce fail" in text
+
+
+def _atomic_write(path: Path, write, keep_previous: Path | None = None) -> Path:
+    """Call ``write(file)`` on a temporary file, sync it, then rename it over ``path``.
+
+    With ``keep_previous``, the file being replaced is first renamed there. A write that
+    fails (a full disk included) leaves ``path`` as it was.
+    """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     try:
@@ -26,16 +54,31 @@ def _atomic_write(path: Path, write) -> Path:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         tmp.unlink(missing_ok=True)
+        if isinstance(err, Exception) and _is_disk_full(err):
+            raise DiskFull(
+                errno.ENOSPC,
+                f"no space left on the device mounted at {_mount_point(path.parent)} "
+                f"while writing {path}",
+            ) from None
         raise
+    if keep_previous is not None and path.exists():
+        os.replace(path, keep_previous)
+    os.replace(tmp, path)
     return path
 
 
+def save_state(path: Path, payload: dict, keep_previous: Path | None = None) -> Path:
+    """Atomically ``torch.save`` ``payload`` to ``path`` (see :func:`_atomic_write`)."""
+    return _atomic_write(path, lambda f: torch.save(payload, f), keep_previous)
+
+
 def save_checkpoint(run_dir: Path, payload: dict) -> Path:
-    """Write ``payload`` to ``run_dir/checkpoint.pt`` so that a crash never leaves it half-written."""
-    return _atomic_write(Path(run_dir) / CHECKPOINT_FILE, lambda f: torch.save(payload, f))
+    """Write ``payload`` to ``run_dir/checkpoint.pt`` so that a crash never leaves it
+    half-written; the checkpoint it replaces becomes ``checkpoint.prev.pt``."""
+    run_dir = Path(run_dir)
+    return save_state(run_dir / CHECKPOINT_FILE, payload, run_dir / PREVIOUS_CHECKPOINT_FILE)
 
 
 def save_arrays(path: Path, arrays: np.ndarray | dict[str, np.ndarray]) -> Path:
@@ -45,28 +88,58 @@ def save_arrays(path: Path, arrays: np.ndarray | dict[str, np.ndarray]) -> Path:
     return _atomic_write(path, lambda f: np.save(f, arrays))
 
 
+def remove_stray_temporary_files(run_dir: Path) -> None:
+    """Delete the ``*.tmp`` files an interrupted atomic write can leave behind."""
+    for stray in Path(run_dir).glob("*.tmp"):
+        stray.unlink(missing_ok=True)
+
+
 @dataclass
 class Checkpoint:
     config: Config
     state: dict
+    path: Path | None = None
+    """The file it was read from: ``checkpoint.pt``, or ``checkpoint.prev.pt`` as a fallback."""
 
-    def agent(self, device: str = "cpu") -> Agent:
-        """Rebuild the representation, prior and policy saved in the checkpoint."""
-        spaces = self.state["spaces"]
-        representation = make_representation(self.config, spaces.get("state_dim", 0)).to(device)
-        representation.load_state_dict(self.state["representation"])
-        representation.eval()
-        actor, _ = make_networks(
-            self.config, representation, spaces["action_dim"], spaces["action_scale"]
-        )
-        actor.to(device).load_state_dict(self.state["td3"]["actor"])
-        actor.eval()
-        return Agent(representation, actor, FittedPrior(**self.state["prior"]))
+
+def read_state(path: Path, device: str = "cpu") -> dict:
+    """The dict saved in ``path``; a file that cannot be read is a :class:`CorruptCheckpoint`."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as err:
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        size = path.stat().st_size
+        raise CorruptCheckpoint(
+            f"{path} is corrupt, truncated or empty ({size} bytes; {reason})"
+        ) from None
+    if not isinstance(state, dict) or "config" not in state:
+        raise CorruptCheckpoint(f"{path} is not a rig checkpoint (no configuration in it)")
+    return state
 
 
 def load_checkpoint(run_dir: Path, device: str = "cpu") -> Checkpoint:
-    path = Path(run_dir) / CHECKPOINT_FILE
+    """The run's last checkpoint; if that file is unreadable, the one before it (with a note)."""
+    run_dir = Path(run_dir)
+    path = run_dir / CHECKPOINT_FILE
+    previous = run_dir / PREVIOUS_CHECKPOINT_FILE
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint in {run_dir} (expected {path.name})")
-    state = torch.load(path, map_location=device, weights_only=False)
-    return Checkpoint(Config.from_dict(state["config"]), state)
+    try:
+        state = read_state(path, device)
+    except CorruptCheckpoint as err:
+        path = previous
+        if not previous.exists():
+            raise CorruptCheckpoint(
+                f"{err}; there is no earlier checkpoint to fall back on"
+            ) from None
+        try:
+            state = read_state(previous, device)
+        except CorruptCheckpoint:
+            raise CorruptCheckpoint(f"{err}, and so is {previous.name}") from None
+        steps = state.get("counters", {}).get("env_steps", "?")
+        print(
+            f"rig: {err}; using the previous checkpoint {previous.name} (env step {steps})",
+            file=sys.stderr,
+        )
+    return Checkpoint(Config.from_dict(state["config"]), state, path)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import functools
+import io
 import os
 import sys
 from pathlib import Path
+
+from rig.interrupt import Interrupted
 
 USAGE = """usage: rig COMMAND [ARGS]
 
@@ -51,10 +56,32 @@ def train_config(argv: list[str]):
             "defaults below: Table 1, then the --env task's preset, then the --method "
             "preset ('rig tasks', 'rig methods')\n"
         )
-    config = tyro.cli(type(default), default=default, args=rest, prog="rig train")
+    config = _parse_fields(tyro, default, rest)
     config = dataclasses.replace(config, method=known.method).validate()
     env_id(config.env)
     return config
+
+
+def _parse_fields(tyro, default, args: list[str]):
+    """``tyro.cli`` with its boxed error messages turned into one-line usage errors."""
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(captured):
+            return tyro.cli(type(default), default=default, args=args, prog="rig train")
+    except SystemExit as exit_:
+        if not exit_.code:
+            print(captured.getvalue(), end="")
+            raise
+        message = _boxed_message(captured.getvalue())
+        raise UsageError(f"{message} ('rig train --help' lists every field)") from None
+
+
+def _boxed_message(text: str) -> str:
+    """The first section of a message drawn in a box (between its first two rules)."""
+    lines = [line.strip().strip("│╭╮╰╯|").strip() for line in text.splitlines()]
+    rules = [i for i, line in enumerate(lines) if line and set(line) <= set("─-")]
+    body = lines[rules[0] + 1 : rules[1]] if len(rules) >= 2 else lines
+    return " ".join(line for line in body if line) or "invalid arguments"
 
 
 def _train(argv: list[str]) -> int:
@@ -66,17 +93,26 @@ def _train(argv: list[str]) -> int:
     pre.add_argument("--resume", type=Path)
     known, rest = pre.parse_known_args(argv)
     if known.resume is not None:
-        steps = argparse.ArgumentParser(add_help=False)
+        steps = argparse.ArgumentParser(add_help=False, exit_on_error=False)
         steps.add_argument("--steps", type=int)
-        parsed, extra = steps.parse_known_args(rest)
+        try:
+            parsed, extra = steps.parse_known_args(rest)
+        except argparse.ArgumentError as err:
+            raise UsageError(str(err)) from None
         if extra:
             raise UsageError(f"--resume takes only --steps and --quiet, got {' '.join(extra)}")
-        summary = resume(known.resume, parsed.steps, progress=not known.quiet)
         out = known.resume
+        run = functools.partial(resume, out, parsed.steps, progress=not known.quiet)
     else:
         config = train_config(rest)
-        summary = train(config, overwrite=known.overwrite, progress=not known.quiet)
         out = config.out
+        run = functools.partial(train, config, overwrite=known.overwrite, progress=not known.quiet)
+    try:
+        summary = run()
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"stopped at once; resume from the last checkpoint with: rig train --resume {out}"
+        ) from None
     print(f"run written to {out}")
     if "eval/final_distance" in summary:
         print(
@@ -87,6 +123,7 @@ def _train(argv: list[str]) -> int:
 
 
 def _eval(argv: list[str]) -> int:
+    from rig.agent import Agent
     from rig.checkpoint import load_checkpoint
     from rig.diagnostics import probe_data, representation_report
     from rig.envs import make, make_vector
@@ -99,9 +136,15 @@ def _eval(argv: list[str]) -> int:
     )
     parser.add_argument("--run", type=Path, required=True, help="run directory")
     parser.add_argument("--episodes", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=1, help="goal seed (training evaluations use 0)")
-    parser.add_argument("--probe-states", type=int, default=1000,
-                        help="fresh goal states for the representation report (0: no report)")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="goal seed (training evaluations use 0)"
+    )
+    parser.add_argument(
+        "--probe-states",
+        type=int,
+        default=1000,
+        help="fresh goal states for the representation report (0: no report)",
+    )
     args = parser.parse_args(argv)
     if args.episodes <= 0:
         raise UsageError(f"--episodes must be positive, got {args.episodes}")
@@ -109,14 +152,16 @@ def _eval(argv: list[str]) -> int:
         raise UsageError(f"--probe-states must be 0 or at least 8, got {args.probe_states}")
     checkpoint = load_checkpoint(args.run)
     config = checkpoint.config
-    agent = checkpoint.agent()
+    agent = Agent.from_checkpoint(checkpoint)
     envs = make_vector(config.env, args.episodes, image_size=config.image_size)
     horizon = config.horizon or envs.spec.max_episode_steps
     seed = config.seed + config.eval.seed_offset + args.seed * args.episodes
     result = evaluate_batched(envs, agent.goal_policy(), horizon, seed)
     envs.close()
-    print(f"{args.run}: {config.method} on {config.env}, {args.episodes} fresh goals, "
-          f"checkpoint at env step {checkpoint.state['counters']['env_steps']}")
+    print(
+        f"{args.run}: {config.method} on {config.env}, {args.episodes} fresh goals, "
+        f"checkpoint at env step {checkpoint.state['counters']['env_steps']}"
+    )
     print(summarize(result.per_episode))
     if not (args.probe_states and agent.representation.trainable):
         return 0
@@ -124,8 +169,10 @@ def _eval(argv: list[str]) -> int:
     if hasattr(env.unwrapped, "sample_goals"):
         data = probe_data(env, args.probe_states, seed)
         report = representation_report(agent.encode, data)
-        print(f"representation: held-out R^2 of each true-state dimension from the latents "
-              f"({args.probe_states} fresh goal states)")
+        print(
+            f"representation: held-out R^2 of each true-state dimension from the latents "
+            f"({args.probe_states} fresh goal states)"
+        )
         for name in data.names:
             print(f"  {name:<12}{report[f'repr/r2_{name}']:>8.3f}")
     return 0
@@ -146,7 +193,9 @@ def _goal(argv: list[str]) -> int:
     goal = env.unwrapped.sample_goals(1)
     state = goal["state_desired_goal"][0]
     save_goal_image(args.out, goal["image_desired_goal"][0], state)
-    print(f"goal image written to {args.out} (true goal state {[round(float(v), 3) for v in state]})")
+    print(
+        f"goal image written to {args.out} (true goal state {[round(float(v), 3) for v in state]})"
+    )
     return 0
 
 
@@ -157,7 +206,9 @@ def _reach(argv: list[str]) -> int:
         prog="rig reach", description="Drive a trained agent's task toward a goal image."
     )
     parser.add_argument("--run", type=Path, required=True, help="run directory")
-    parser.add_argument("--goal", type=Path, required=True, help="goal image (any format Pillow reads)")
+    parser.add_argument(
+        "--goal", type=Path, required=True, help="goal image (any format Pillow reads)"
+    )
     parser.add_argument("--out", type=Path, help="video path (default: RUN/reach.gif)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the start state")
     args = parser.parse_args(argv)
@@ -175,13 +226,18 @@ def _sweep(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, help="sweep directory (default: runs/sweeps/FILE_STEM)")
     parser.add_argument("--workers", type=int, default=1, help="trials at a time on this machine")
     parser.add_argument("--ray", action="store_true", help="run the trials as Ray Tune trials")
-    parser.add_argument("--address", help="Ray cluster: 'auto' or 'ray://HEAD:10001' (implies --ray)")
+    parser.add_argument(
+        "--address", help="Ray cluster: 'auto' or 'ray://HEAD:10001' (implies --ray)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="list the trials and their state")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
     sweep = load_sweep(args.file)
     out = args.out or Path("runs/sweeps") / args.file.stem
-    todo = trials(sweep, out)
+    try:
+        todo = trials(sweep, out)
+    except ValueError as err:
+        raise ValueError(f"sweep {args.file}: {err}") from None
     if args.dry_run:
         for trial in todo:
             print(f"{trial.name:40s} {trial_state(trial.config):9s} {trial.config.out}")
@@ -193,8 +249,11 @@ def _sweep(argv: list[str]) -> int:
         results = run_local(todo, args.workers, progress=not args.quiet)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("trained", "resumed", "skipped")}
-    print(f"sweep written to {out}: {len(results)} trials, "
-          + ", ".join(f"{n} {s}" for s, n in counts.items()) + f", {len(failed)} failed")
+    print(
+        f"sweep written to {out}: {len(results)} trials, "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f", {len(failed)} failed"
+    )
     if failed:
         raise ValueError("; ".join(describe(r) for r in failed))
     print(f"figure: rig plot {out} --out {out}/figure.png; table: rig report {out}")
@@ -210,7 +269,9 @@ def _plot(argv: list[str]) -> int:
         description="Final distance (or success) vs env steps: mean and 95% CI across seeds, "
         "one line per method, one panel per task.",
     )
-    parser.add_argument("runs", type=Path, nargs="+", help="run directories or folders holding them")
+    parser.add_argument(
+        "runs", type=Path, nargs="+", help="run directories or folders holding them"
+    )
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
     parser.add_argument("--metric", choices=list(METRICS), default="distance")
     parser.add_argument("--title", default="")
@@ -228,7 +289,9 @@ def _report(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="rig report", description="Markdown table of final metrics per task x method."
     )
-    parser.add_argument("runs", type=Path, nargs="+", help="run directories or folders holding them")
+    parser.add_argument(
+        "runs", type=Path, nargs="+", help="run directories or folders holding them"
+    )
     parser.add_argument("--out", type=Path, help="write the table to this file (default: print it)")
     args = parser.parse_args(argv)
     table = report_table(load_runs(args.runs))
@@ -247,7 +310,9 @@ def _methods(argv: list[str]) -> int:
         print(f"{m.name:15s}{m.description}  [{m.paper_section}]")
         changed = {k: v for k, (_, v) in differences(m.config).items() if k != "method"}
         if changed:
-            print(" " * 15 + "differs from rig: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+            print(
+                " " * 15 + "differs from rig: " + ", ".join(f"{k}={v}" for k, v in changed.items())
+            )
     return 0
 
 
@@ -256,7 +321,8 @@ def _show(argv: list[str]) -> int:
     from rig.envs.contact_sheet import contact_sheet
 
     parser = argparse.ArgumentParser(
-        prog="rig show", description="Write a contact sheet of a task's goal images and observations."
+        prog="rig show",
+        description="Write a contact sheet of a task's goal images and observations.",
     )
     parser.add_argument("--env", default="pusher")
     parser.add_argument("--out", type=Path, default=Path("sheet.png"))
@@ -323,14 +389,20 @@ def main(argv: list[str] | None = None) -> int:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
         return COMMANDS[command](rest)
+    except Interrupted as err:
+        print(f"rig: {err}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("rig: interrupted; resume with 'rig train --resume RUN_DIR'", file=sys.stderr)
+        print("rig: interrupted", file=sys.stderr)
         return 130
     except Exception as err:
         if os.environ.get("RIG_TRACEBACK"):
             raise
         message = " ".join(str(err).split())
-        if not isinstance(err, (ValueError, OSError, UsageError)) and type(err).__module__ != "rig.trainer":
+        if (
+            not isinstance(err, (ValueError, OSError, UsageError))
+            and type(err).__module__ != "rig.trainer"
+        ):
             message = f"{type(err).__name__}: {message} (RIG_TRACEBACK=1 shows where)"
         print(f"rig: error: {message}", file=sys.stderr)
         return 2

@@ -167,6 +167,8 @@ class Config:
         problems = []
         if self.steps <= 0:
             problems.append(f"steps must be positive, got {self.steps}")
+        if self.seed < 0:
+            problems.append(f"seed must be >= 0, got {self.seed}")
         if self.image_size not in (48, 84):
             problems.append(f"image_size must be 48 or 84, got {self.image_size}")
         if self.horizon < 0:
@@ -225,16 +227,19 @@ class Config:
             )
         if rep == "state" and reward != "latent-distance":
             problems.append(
-                f"representation 'state' compares states: use reward 'latent-distance', got {reward!r}"
+                "representation 'state' compares states: use reward 'latent-distance', "
+                f"got {reward!r}"
             )
         if rep in ("state", "pixels") and (self.rollout_goals != "env" or self.relabel.prior > 0):
             problems.append(
-                f"representation {rep!r} is not learned, so it has no fitted prior to imagine goals: "
+                f"representation {rep!r} is not learned, so it has no fitted prior to imagine "
+                "goals: "
                 "use rollout_goals 'env' and relabel.prior 0"
             )
         if rep == "spatial-ae" and self.vae.latent_dim % 2:
             problems.append(
-                f"representation 'spatial-ae' needs an even vae.latent_dim, got {self.vae.latent_dim}"
+                "representation 'spatial-ae' needs an even vae.latent_dim, "
+                f"got {self.vae.latent_dim}"
             )
         return problems
 
@@ -246,18 +251,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
-        nested = {f.name: f.type for f in dataclasses.fields(cls)}
-        kwargs = {}
-        for key, value in data.items():
-            if key not in nested:
-                raise ValueError(f"unknown configuration field {key!r}")
-            sub = _SECTIONS.get(key)
-            if sub is not None:
-                value = sub(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
-            elif key == "out":
-                value = Path(value)
-            kwargs[key] = value
-        return cls(**kwargs)
+        """The configuration a ``to_dict`` (``config.json``) describes, through the same
+        field lookup and type coercion as sweep overrides (:func:`replace_fields`)."""
+        return replace_fields(cls(), flatten(data))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
@@ -265,6 +261,17 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one dict of dotted names: ``{"vae": {"beta": 5}}`` -> ``{"vae.beta": 5}``."""
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def replace_fields(config, changes: dict[str, Any]):
@@ -282,17 +289,15 @@ def replace_fields(config, changes: dict[str, Any]):
 def _replace(obj, parts: list[str], value, key: str):
     names = [f.name for f in dataclasses.fields(obj)]
     if parts[0] not in names:
-        raise ValueError(
-            f"unknown configuration field {key!r} in overrides; fields here: {', '.join(names)}"
-        )
+        raise ValueError(f"unknown configuration field {key!r}; fields here: {', '.join(names)}")
     current = getattr(obj, parts[0])
     if dataclasses.is_dataclass(current):
         if len(parts) == 1:
             example = f"{key}.{dataclasses.fields(current)[0].name}"
-            raise ValueError(f"override {key!r} names a section; override a field, e.g. {example}")
+            raise ValueError(f"{key!r} names a section, not a field; set a field, e.g. {example}")
         return dataclasses.replace(obj, **{parts[0]: _replace(current, parts[1:], value, key)})
     if len(parts) > 1:
-        raise ValueError(f"unknown configuration field {key!r} in overrides")
+        raise ValueError(f"unknown configuration field {key!r}")
     return dataclasses.replace(obj, **{parts[0]: _coerce(value, current, key)})
 
 
@@ -307,14 +312,4 @@ def _coerce(value, current, key: str):
         return float(value)
     if type(value) is type(current):
         return value
-    raise ValueError(f"override {key!r}: expected {type(current).__name__}, got {value!r}")
-
-
-_SECTIONS = {
-    "vae": VAEConfig,
-    "td3": TD3Config,
-    "noise": NoiseConfig,
-    "relabel": RelabelConfig,
-    "exploration": ExplorationDataConfig,
-    "eval": EvalConfig,
-}
+    raise ValueError(f"field {key!r}: expected {type(current).__name__}, got {value!r}")

@@ -18,7 +18,6 @@ import torch
 from gymnasium.utils import seeding
 from torch import nn
 
-
 PROBE_SEED_OFFSET = 5000
 """Probe states are drawn with ``evaluation seed + PROBE_SEED_OFFSET``, so that they are not
 the evaluation goals (evaluation copy ``i`` is seeded with ``evaluation seed + i``)."""
@@ -72,7 +71,9 @@ def probe_r2(
     latents = np.asarray(latents, dtype=np.float64)
     states = np.asarray(states, dtype=np.float64)
     if len(latents) != len(states) or len(latents) < 8:
-        raise ValueError(f"need at least 8 paired latents and states, got {len(latents)}, {len(states)}")
+        raise ValueError(
+            f"need at least 8 paired latents and states, got {len(latents)}, {len(states)}"
+        )
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(latents))
     n_test = max(2, round(len(latents) * test_fraction))
@@ -88,7 +89,10 @@ def probe_r2(
     generator_state = torch.get_rng_state()
     torch.manual_seed(seed)
     net = nn.Sequential(
-        nn.Linear(x.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+        nn.Linear(x.shape[1], hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
         nn.Linear(hidden, y.shape[1]),
     )
     torch.set_rng_state(generator_state)

@@ -132,7 +132,11 @@ def evaluate_batched(
             ends = {**info, **policy.final_metrics(obs)}
             for key, values in ends.items():
                 values = np.asarray(values)
-                if key.startswith("_") or values.shape != (envs.num_envs,) or values.dtype == object:
+                if (
+                    key.startswith("_")
+                    or values.shape != (envs.num_envs,)
+                    or values.dtype == object
+                ):
                     continue
                 final.setdefault(key, np.full(envs.num_envs, np.nan))[ending] = values[ending]
             open_ &= ~ending

@@ -42,12 +42,29 @@ def load_goal_image(path: str | Path, size: int) -> tuple[np.ndarray, list[str],
     state_text = image.info.get(STATE_KEY)
     if image.mode != "RGB":
         notes.append(f"converted {image.mode} to RGB")
-        image = image.convert("RGB")
+        image = to_rgb(image)
     if image.size != (size, size):
         notes.append(f"resized {image.size[0]}x{image.size[1]} to {size}x{size}")
         image = image.resize((size, size), Image.Resampling.BILINEAR)
     state = np.asarray(json.loads(state_text), dtype=np.float32) if state_text else None
     return np.array(image, dtype=np.uint8), notes, state
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any Pillow mode, scaling high bit depths (Pillow's ``convert`` clips
+    16-bit grey to white): 16-bit values are divided by 257 (32-bit integers too when any
+    exceeds 255), floats are taken as 0-1 (or 0-255 when any exceeds 1)."""
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        values = np.asarray(image, dtype=np.float64)
+        if image.mode == "F":
+            scale = 255.0 if values.max(initial=0.0) <= 1.0 else 1.0
+        elif image.mode == "I" and values.max(initial=0.0) <= 255:
+            scale = 1.0
+        else:
+            scale = 1 / 257
+        grey = np.clip(np.rint(values * scale), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    return image.convert("RGB")
 
 
 def save_goal_image(path: str | Path, image: np.ndarray, state: np.ndarray | None = None) -> None:

@@ -53,4 +53,7 @@ class Logger:
 def read_progress(path: Path) -> list[dict[str, float]]:
     """Rows of a ``progress.csv`` as floats (empty cells become NaN)."""
     with Path(path).open() as f:
-        return [{k: float(v) if v != "" else math.nan for k, v in row.items()} for row in csv.DictReader(f)]
+        return [
+            {k: float(v) if v != "" else math.nan for k, v in row.items()}
+            for row in csv.DictReader(f)
+        ]

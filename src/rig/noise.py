@@ -24,14 +24,18 @@ class ExplorationNoise:
         c = self.config
         scale = (self.high - self.low) / 2
         if c.kind == "ou":
-            self.state = self.state + c.theta * (0.0 - self.state) + c.sigma * self.rng.standard_normal(
-                self.state.shape
+            self.state = (
+                self.state
+                + c.theta * (0.0 - self.state)
+                + c.sigma * self.rng.standard_normal(self.state.shape)
             )
             noisy = action + self.state * scale
         elif c.kind == "gaussian":
             noisy = action + c.sigma * scale * self.rng.standard_normal(action.shape)
         elif c.kind == "epsilon-greedy":
-            noisy = self.rng.uniform(self.low, self.high) if self.rng.random() < c.epsilon else action
+            noisy = (
+                self.rng.uniform(self.low, self.high) if self.rng.random() < c.epsilon else action
+            )
         else:
             raise ValueError(f"unknown noise kind {c.kind!r}; use ou, gaussian or epsilon-greedy")
         return np.clip(noisy, self.low, self.high).astype(np.float32)

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from rig.config import Config, RelabelConfig, VAEConfig, replace_fields
+from rig.config import Config, RelabelConfig, VAEConfig, flatten, replace_fields
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ def _vae(**changes) -> Config:
 _METHODS = [
     Method(
         "rig",
-        "RIG: beta-VAE latents, imagined goals from the fitted prior, 0.5 prior / 0.5 future relabeling",
+        "RIG: beta-VAE latents, imagined goals from the fitted prior, "
+        "0.5 prior / 0.5 future relabeling",
         "Section 4, Algorithm 1",
         Config(),
     ),
@@ -58,7 +59,8 @@ _METHODS = [
     ),
     Method(
         "her-pixel",
-        "HER on pixels: conv encoder trained through the critic, pixel-MSE reward, future relabeling",
+        "HER on pixels: conv encoder trained through the critic, pixel-MSE reward, "
+        "future relabeling",
         "Section 5, Figure 3",
         dataclasses.replace(
             _baseline("pixels", reward="pixel-mse"), relabel=RelabelConfig(prior=0.0, future=0.8)
@@ -72,7 +74,8 @@ _METHODS = [
     ),
     Method(
         "dsae",
-        "DSAE: spatial-autoencoder feature points (16), goal-conditioned Q, feature-distance reward",
+        "DSAE: spatial-autoencoder feature points (16), goal-conditioned Q, "
+        "feature-distance reward",
         "Section 5, Figure 3",
         _baseline("spatial-ae", vae=VAEConfig(latent_dim=32)),
     ),
@@ -136,19 +139,9 @@ def preset(name: str) -> Config:
 
 def differences(config: Config, reference: Config | None = None) -> dict[str, tuple]:
     """Fields (dotted names) where ``config`` differs from ``reference`` (default: ``rig``)."""
-    ours = _flatten(config.to_dict())
-    theirs = _flatten((reference or preset("rig")).to_dict())
+    ours = flatten(config.to_dict())
+    theirs = flatten((reference or preset("rig")).to_dict())
     return {k: (theirs.get(k), v) for k, v in ours.items() if theirs.get(k) != v}
-
-
-def _flatten(data: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 @dataclass(frozen=True)
@@ -198,12 +191,22 @@ _TASKS = [
     ),
     TaskPreset(
         "door",
-        {"exploration.num_images": 10_000, "vae.pretrain_steps": 10_000, "steps": 500_000, **_ARM_EVAL},
+        {
+            "exploration.num_images": 10_000,
+            "vae.pretrain_steps": 10_000,
+            "steps": 500_000,
+            **_ARM_EVAL,
+        },
         "paper section 5: 10,000 images",
     ),
     TaskPreset(
         "pick-place",
-        {"exploration.num_images": 10_000, "vae.pretrain_steps": 10_000, "steps": 500_000, **_ARM_EVAL},
+        {
+            "exploration.num_images": 10_000,
+            "vae.pretrain_steps": 10_000,
+            "steps": 500_000,
+            **_ARM_EVAL,
+        },
         "paper section 5: 10,000 images",
     ),
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from rig import artifacts
+from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
 from rig.envs import make
 from rig.evaluate import evaluate
@@ -30,7 +31,9 @@ class _FixedGoalEnv:
         return self.env.step(action)
 
 
-def reach(run_dir: Path, goal_path: Path, out: Path | None = None, seed: int = 0) -> dict[str, float]:
+def reach(
+    run_dir: Path, goal_path: Path, out: Path | None = None, seed: int = 0
+) -> dict[str, float]:
     """Load the agent of ``run_dir``, drive toward ``goal_path`` for one episode, write a video.
 
     Prints the final latent distance and, when the goal file carries its true
@@ -38,10 +41,11 @@ def reach(run_dir: Path, goal_path: Path, out: Path | None = None, seed: int = 0
     """
     checkpoint = load_checkpoint(run_dir)
     config = checkpoint.config
-    agent = checkpoint.agent()
+    agent = Agent.from_checkpoint(checkpoint)
     if agent.goal_key != "image_desired_goal":
         raise ValueError(
-            f"rig reach drives toward goal images, but method {config.method!r} reads {agent.goal_key}"
+            f"rig reach drives toward goal images, but method {config.method!r} "
+            f"reads {agent.goal_key}"
         )
     goal_image, notes, goal_state = load_goal_image(goal_path, config.image_size)
     for note in notes:
@@ -58,7 +62,11 @@ def reach(run_dir: Path, goal_path: Path, out: Path | None = None, seed: int = 0
     )
     out = Path(out) if out else Path(run_dir) / "reach.gif"
     artifacts.save_rollout_video(result.frames, out)
-    metrics = {k.removeprefix("eval/final_"): v for k, v in result.metrics.items() if not k.endswith("_std")}
+    metrics = {
+        k.removeprefix("eval/final_"): v
+        for k, v in result.metrics.items()
+        if not k.endswith("_std")
+    }
     print(f"video written to {out}")
     print(f"final latent distance to the goal: {metrics['latent_distance']:.3f}")
     if goal_state is not None and "distance" in metrics:

@@ -40,7 +40,6 @@ class ReplayBuffer:
         image_shape: tuple[int, int, int],
         action_dim: int,
         latent_dim: int,
-        state_dim: int,
         rng: np.random.Generator,
     ):
         if capacity < horizon:
@@ -51,7 +50,6 @@ class ReplayBuffer:
         n, h = self.max_episodes, horizon
         self.frames = np.zeros((n, h + 1, *image_shape), dtype=np.uint8)
         self.latents = np.zeros((n, h + 1, latent_dim), dtype=np.float32)
-        self.states = np.zeros((n, h + 1, state_dim), dtype=np.float32)
         self.actions = np.zeros((n, h, action_dim), dtype=np.float32)
         self.terminals = np.zeros((n, h), dtype=bool)
         self.rollout_goals = np.zeros((n, latent_dim), dtype=np.float32)
@@ -61,18 +59,17 @@ class ReplayBuffer:
         self.episodes_started = 0
 
     # ----- writing ----------------------------------------------------------
-    def start_episode(self, frame, latent, state, rollout_goal, rollout_goal_image) -> None:
+    def start_episode(self, frame, latent, rollout_goal, rollout_goal_image) -> None:
         """Open a new episode with its first frame and the goal it will pursue."""
         self._slot = self.episodes_started % self.max_episodes
         self.episodes_started += 1
         self.lengths[self._slot] = 0
         self.frames[self._slot, 0] = frame
         self.latents[self._slot, 0] = latent
-        self.states[self._slot, 0] = state
         self.rollout_goals[self._slot] = rollout_goal
         self.rollout_goal_images[self._slot] = rollout_goal_image
 
-    def add_step(self, action, next_frame, next_latent, next_state, terminal: bool) -> None:
+    def add_step(self, action, next_frame, next_latent, terminal: bool) -> None:
         """Append one transition to the open episode."""
         if self._slot < 0:
             raise RuntimeError("call start_episode before add_step")
@@ -83,7 +80,6 @@ class ReplayBuffer:
         self.terminals[e, t] = terminal
         self.frames[e, t + 1] = next_frame
         self.latents[e, t + 1] = next_latent
-        self.states[e, t + 1] = next_state
         self.lengths[e] = t + 1
 
     # ----- reading ----------------------------------------------------------
@@ -158,8 +154,15 @@ class ReplayBuffer:
         return self.latents[:n][stored]
 
     # ----- persistence --------------------------------------------------------
-    _ARRAYS = ("frames", "latents", "states", "actions", "terminals", "rollout_goals",
-               "rollout_goal_images", "lengths")
+    _ARRAYS = (
+        "frames",
+        "latents",
+        "actions",
+        "terminals",
+        "rollout_goals",
+        "rollout_goal_images",
+        "lengths",
+    )
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The stored episodes (only the slots in use) and the write position."""
@@ -171,7 +174,9 @@ class ReplayBuffer:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         used = len(state["lengths"])
         if used > self.max_episodes:
-            raise ValueError(f"saved buffer holds {used} episodes; this one holds {self.max_episodes}")
+            raise ValueError(
+                f"saved buffer holds {used} episodes; this one holds {self.max_episodes}"
+            )
         for name in self._ARRAYS:
             getattr(self, name)[:used] = state[name]
         self._slot, self.episodes_started = (int(v) for v in state["counters"])

@@ -16,14 +16,17 @@ def report_table(runs: list[Run]) -> str:
     """One row per task x method from the finished runs; unfinished runs are listed below."""
     finished = [r for r in runs if r.summary is not None]
     lines = [
-        "| task | method | " + " | ".join(f"{c} (mean ± 95% CI)" for c in COLUMNS.values())
+        "| task | method | "
+        + " | ".join(f"{c} (mean ± 95% CI)" for c in COLUMNS.values())
         + " | env steps | seeds |",
         "|---|---|" + "---|" * len(COLUMNS) + "---|---|",
     ]
     for task, methods in grouped(finished).items():
         for method, group in methods.items():
-            cells = [format_mean_ci(*mean_ci([r.summary.get(k, math.nan) for r in group])[:2])
-                     for k in COLUMNS]
+            cells = [
+                format_mean_ci(*mean_ci([r.summary.get(k, math.nan) for r in group])[:2])
+                for k in COLUMNS
+            ]
             steps = sorted({int(r.summary["env_steps"]) for r in group})
             shown = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,}-{steps[-1]:,}"
             seeds = ", ".join(str(s) for s in sorted(r.seed for r in group))

@@ -29,14 +29,24 @@ from typing import Any
 
 import yaml
 
-from rig.checkpoint import CHECKPOINT_FILE
 from rig.config import Config, replace_fields
 
 _SWEEP_KEYS = {
-    "tasks", "methods", "seeds", "steps", "overrides", "resources", "compute", "description",
+    "tasks",
+    "methods",
+    "seeds",
+    "steps",
+    "overrides",
+    "resources",
+    "compute",
+    "description",
 }
 _SET_BY_SWEEP = {
-    "env": "tasks", "method": "methods", "seed": "seeds", "steps": "steps", "out": "--out",
+    "env": "tasks",
+    "method": "methods",
+    "seed": "seeds",
+    "steps": "steps",
+    "out": "--out",
 }
 
 
@@ -87,7 +97,7 @@ def read_sweep(path: Path) -> Sweep:
         raise ValueError(f"sweep {path}: not valid YAML ({err})") from None
     if not isinstance(data, dict):
         message = f"sweep {path}: expected a mapping with keys tasks, methods, seeds"
-        raise ValueError(message)  # noqa: TRY004 (ValueError: the CLI's one-line input errors)
+        raise ValueError(message)
     unknown = sorted(set(data) - _SWEEP_KEYS)
     if unknown:
         raise ValueError(f"sweep {path}: unknown keys {unknown}; known keys: {sorted(_SWEEP_KEYS)}")
@@ -103,23 +113,34 @@ def read_sweep(path: Path) -> Sweep:
     checks = [
         (_names(data["tasks"]), "tasks must be a non-empty list of names"),
         (_names(data["methods"]), "methods must be a non-empty list of names"),
-        (_ints(seeds), "seeds must be a positive number or a non-empty list of integers"),
+        (
+            _ints(seeds) and min(seeds) >= 0,
+            "seeds must be a positive number or a non-empty list of integers >= 0",
+        ),
         (steps is None or (_ints([steps]) and steps > 0), "steps must be a positive integer"),
         (isinstance(overrides, dict), "overrides must map dotted field names to values"),
-        (set(resources) <= {"cpu", "gpu"} and all(
-            isinstance(v, (int, float)) and v >= 0 for v in resources.values()),
-         "resources must be {cpu: N, gpu: N} with N >= 0"),
+        (
+            set(resources) <= {"cpu", "gpu"}
+            and all(isinstance(v, (int, float)) and v >= 0 for v in resources.values()),
+            "resources must be {cpu: N, gpu: N} with N >= 0",
+        ),
     ]
     for ok, message in checks:
         if not ok:
             raise ValueError(f"sweep {path}: {message}")
     try:
-        apply_overrides(Config(), overrides).validate()
+        apply_overrides(Config(), overrides)  # names and types; values are checked per trial
     except ValueError as err:
         raise ValueError(f"sweep {path}: {err}") from None
     return Sweep(
-        tuple(data["tasks"]), tuple(data["methods"]), tuple(seeds), steps, dict(overrides),
-        resources, str(data.get("compute", "")), str(data.get("description", "")),
+        tuple(data["tasks"]),
+        tuple(data["methods"]),
+        tuple(seeds),
+        steps,
+        dict(overrides),
+        resources,
+        str(data.get("compute", "")),
+        str(data.get("description", "")),
     )
 
 
@@ -145,7 +166,8 @@ def _names(value) -> bool:
 
 def _ints(value) -> bool:
     return (
-        isinstance(value, list) and bool(value)
+        isinstance(value, list)
+        and bool(value)
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     )
 
@@ -170,11 +192,25 @@ def trials(sweep: Sweep, out: Path) -> list[Trial]:
             for method in sweep.methods:
                 base = apply_overrides(resolve(method, task), sweep.overrides)
                 config = dataclasses.replace(
-                    base, method=method, seed=seed,
+                    base,
+                    method=method,
+                    seed=seed,
                     steps=sweep.steps or base.steps,
                     out=Path(out) / task.replace("/", "_") / method / f"seed{seed}",
                 )
-                result.append(Trial(task, method, seed, config.validate()))
+                trial = Trial(task, method, seed, config)
+                try:
+                    config.validate()
+                except ValueError as err:
+                    raise ValueError(f"trial {trial.name}: {err}") from None
+                result.append(trial)
+    names = [trial.name for trial in result]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"the sweep lists trials more than once ({', '.join(repeated)}): two would write "
+            "one directory; list each task, method and seed once"
+        )
     return result
 
 
@@ -207,15 +243,15 @@ def run_trial(config: Config) -> tuple[str, dict[str, float]]:
             )
     if state == "finished":
         return "skipped", json.loads((run_dir / "summary.json").read_text())
-    if (run_dir / CHECKPOINT_FILE).exists():
+    if state == "partial":
         return "resumed", resume(run_dir, config.steps, progress=False)
-    return "trained", train(config, overwrite=state == "partial", progress=False)
+    return "trained", train(config, progress=False)
 
 
 def _run_caught(trial: Trial) -> TrialResult:
     try:
         return TrialResult(trial.name, *run_trial(trial.config))
-    except Exception as err:  # noqa: BLE001 (one failed trial must not stop the sweep)
+    except Exception as err:
         message = f"{type(err).__name__}: {' '.join(str(err).split())}"
         return TrialResult(trial.name, "failed", error=message)
 
@@ -256,7 +292,10 @@ def run_local(todo: list[Trial], workers: int = 1, progress: bool = True) -> lis
 
 
 def run_ray(
-    todo: list[Trial], resources: dict[str, float], out: Path, address: str | None = None,
+    todo: list[Trial],
+    resources: dict[str, float],
+    out: Path,
+    address: str | None = None,
     progress: bool = True,
 ) -> list[TrialResult]:
     """Run trials as Ray Tune trials, each reserving ``resources`` (``{"cpu": 1, "gpu": 0}``).

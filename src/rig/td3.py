@@ -103,9 +103,9 @@ class TD3:
     def target_q(self, reward, next_obs, terminal) -> torch.Tensor:
         """``r + gamma * (1 - done) * min(Q1', Q2')(s', pi'(s') + clipped noise)``."""
         c = self.config
-        noise = (torch.randn_like(self.action_scale.expand(len(next_obs), -1)) * c.target_noise).clamp(
-            -c.target_noise_clip, c.target_noise_clip
-        )
+        noise = (
+            torch.randn_like(self.action_scale.expand(len(next_obs), -1)) * c.target_noise
+        ).clamp(-c.target_noise_clip, c.target_noise_clip)
         next_action = self.actor_target(next_obs) + noise * self.action_scale
         next_action = torch.max(torch.min(next_action, self.action_scale), -self.action_scale)
         q1, q2 = self.critic_target(next_obs, next_action)

@@ -7,8 +7,10 @@ With ``save_buffer`` the resumed run reproduces the uninterrupted one exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -18,24 +20,39 @@ import torch
 from tqdm.auto import tqdm
 
 from rig import artifacts
-from rig.agent import Agent
-from rig.checkpoint import load_checkpoint, save_arrays, save_checkpoint
+from rig.agent import TaskSpaces, build_agent
+from rig.checkpoint import (
+    CHECKPOINT_FILE,
+    PREVIOUS_CHECKPOINT_FILE,
+    DiskFull,
+    load_checkpoint,
+    read_state,
+    remove_stray_temporary_files,
+    save_arrays,
+    save_checkpoint,
+    save_state,
+)
 from rig.config import Config
 from rig.diagnostics import ProbeData, probe_data, representation_report
-from rig.envs import check_task, make, make_vector
+from rig.envs import check_eval_task, check_task, make, make_vector
 from rig.evaluate import evaluate, evaluate_batched
 from rig.exploration import collect_exploration_images
+from rig.interrupt import Interrupted, StopRequest
 from rig.logger import Logger
 from rig.noise import ExplorationNoise
 from rig.relabel import GoalRelabeler
 from rig.replay import ReplayBuffer, TransitionBatch
-from rig.representations import make_networks, make_representation
 from rig.reward import latent_distance_reward, log_prob_reward, pixel_mse_reward
 from rig.td3 import TD3
 from rig.vae import FittedPrior
 from rig.vae_trainer import VAETrainer
 
 DATASET_FILE = "exploration_images.npy"
+PRETRAINING_FILE = "pretraining.pt"
+"""VAE pretraining in progress (before the first checkpoint), so that it can be resumed."""
+PRETRAINING_CHECKPOINT_STEPS = 500
+"""VAE pretraining steps between two writes of the pretraining file."""
+CONFIG_FILE = "config.json"
 REPRESENTATION_R2_WARNING = 0.8
 """Below this held-out R^2, a true-state dimension counts as missed by the representation."""
 
@@ -48,17 +65,35 @@ class TrainingDiverged(Exception):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
-def prepare_run_dir(out: Path, overwrite: bool) -> Path:
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` is recognisably a rig run (it holds a configuration or a checkpoint)."""
+    return any((Path(path) / name).is_file() for name in (CONFIG_FILE, CHECKPOINT_FILE))
+
+
+def check_run_dir(out: Path, overwrite: bool) -> bool:
+    """Check that a new run may write ``out``; returns whether an old run must be deleted first.
+
+    Only a directory that is recognisably a rig run is ever deleted, never the working
+    directory, one above it or the home directory.
+    """
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise RunDirectoryExists(
-                f"run directory {out} is not empty; pass --resume {out} to continue it "
-                "or --overwrite to replace it"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    if out.exists() and not out.is_dir():
+        raise RunDirectoryExists(f"--out {out} is a file, not a directory")
+    if not (out.exists() and any(out.iterdir())):
+        return False
+    if not overwrite:
+        hint = f"pass --resume {out} to continue it" if is_run_dir(out) else "choose another --out"
+        raise RunDirectoryExists(
+            f"run directory {out} is not empty; {hint}, or --overwrite to replace a rig run"
+        )
+    resolved = out.resolve()
+    protected = {Path.cwd(), *Path.cwd().parents, Path.home()}
+    if resolved in protected or not is_run_dir(out):
+        raise RunDirectoryExists(
+            f"--overwrite deletes only a rig run directory (holding {CONFIG_FILE} or "
+            f"{CHECKPOINT_FILE}); {out} is not one, so nothing was deleted"
+        )
+    return True
 
 
 class RIGTrainer:
@@ -79,6 +114,8 @@ class RIGTrainer:
         self.eval_envs: gym.vector.VectorEnv | None = None
         """``eval.episodes`` copies of the evaluation task, stepped together (made on first use)."""
         check_task(self.env, config.image_size)
+        if config.eval_env:
+            check_eval_task(self.env, self.eval_env)
         self.horizon = config.horizon or (self.env.spec.max_episode_steps if self.env.spec else 0)
         if not self.horizon:
             raise ValueError(f"task {config.env} has no time limit; set --horizon")
@@ -89,29 +126,27 @@ class RIGTrainer:
         self.action_low, self.action_high = action_space.low, action_space.high
 
         c = config
-        self.representation = make_representation(c, self.state_dim).to(self.device)
+        self.spaces = TaskSpaces(action_space.shape[0], action_space.high.tolist(), self.state_dim)
+        self.agent, critic = build_agent(c, self.spaces, self.device)
+        self.representation = self.agent.representation
         self.latent_dim = self.representation.latent_dim
         self.pixels = self.latent_dim == 0
         """Raw-pixel methods: the TD3 networks read images from the buffer, nothing is cached."""
-        self.prior = FittedPrior.standard(max(self.latent_dim, 1))
+        self.prior = self.agent.prior
         self.td3 = TD3(
             0,
             action_space.shape[0],
             action_space.high,
             c.td3,
             self.device,
-            networks=make_networks(
-                c, self.representation, action_space.shape[0], action_space.high
-            ),
+            networks=(self.agent.actor, critic),
         )
-        self.agent = Agent(self.representation, self.td3.actor, self.prior)
         self.buffer = ReplayBuffer(
             c.buffer_size,
             self.horizon,
             obs_space["image_observation"].shape,
             action_space.shape[0],
             self.latent_dim,
-            self.state_dim,
             self.rng,
         )
         self.env_goals: np.ndarray | None = None
@@ -127,6 +162,8 @@ class RIGTrainer:
         self.env_steps = 0
         self.episodes = 0
         self.last_checkpoint_steps: int | None = None
+        self.buffer_files: tuple[str | None, str | None] = (None, None)
+        """Replay files of the previous and the last checkpoint (``save_buffer``)."""
         self.last_finetune = (0, 0)
         """Episodes and env steps at the last VAE fine-tuning."""
         self.train_metrics: dict[str, float] = {}
@@ -137,6 +174,8 @@ class RIGTrainer:
         self.rl_seconds = 0.0
         self.update_seconds = 0.0
         self._episode_start: float | None = None
+        self.stop = StopRequest(announce=progress)
+        """Set by Ctrl-C: the run stops after the current step and writes a checkpoint."""
 
     # ----- goal sources -----------------------------------------------------
     def _sample_prior(self, n: int) -> np.ndarray:
@@ -163,7 +202,7 @@ class RIGTrainer:
             self.env_goal_latents = self._encode(self.env_goals)
 
     def _refresh_representation(self) -> None:
-        """After a representation update: re-encode the buffer and the task goals, refit the prior."""
+        """After a representation update: re-encode the buffer and task goals, refit the prior."""
         self.buffer.refresh_latents(self._encode)
         self._encode_env_goals()
         latents = np.concatenate([self._encode(self.dataset), self.buffer.stored_latents()])
@@ -186,6 +225,10 @@ class RIGTrainer:
     # ----- Algorithm 1 ------------------------------------------------------
     def run(self) -> dict[str, float]:
         """Lines 1-3 (unless resumed), then the episode loop, then the run's artifacts."""
+        with self.stop:
+            return self._run()
+
+    def _run(self) -> dict[str, float]:
         c = self.config
         if self.logger is None:
             self._prepare()
@@ -205,35 +248,94 @@ class RIGTrainer:
                 self.last_finetune = (self.episodes, self.env_steps)
             self.rl_seconds += time.perf_counter() - self._episode_start
             self._episode_start = None
+            if self.stop.requested and self.env_steps < c.steps:
+                bar.close()
+                self.save_checkpoint()
+                raise self._interrupted()
             if self._checkpoint_due():
                 self.save_checkpoint()
         bar.close()
         return self._finish()
 
+    def _interrupted(self) -> Interrupted:
+        return Interrupted(
+            f"interrupted at env step {self.env_steps}; checkpoint written; "
+            f"resume with: rig train --resume {self.run_dir}"
+        )
+
     def _prepare(self) -> None:
         """Lines 1-3: exploration data, representation pretraining, prior fit; then the
-        first evaluation. Representations that are not learned (state, pixels) skip 1-3."""
+        first evaluation. Representations that are not learned (state, pixels) skip 1-3.
+        Pretraining is checkpointed (``pretraining.pt``) until the first checkpoint."""
         c = self.config
-        c.save(self.run_dir / "config.json")
+        c.save(self.run_dir / CONFIG_FILE)
         self.logger = Logger(self.run_dir)
-        if c.relabel.env > 0:
-            goals = self.env.unwrapped.sample_goals(c.relabel.env_goal_pool)
-            self.env_goals = goals[self.representation.goal_key]
+        if self.vae_trainer is None:
+            if c.relabel.env > 0:
+                goals = self.env.unwrapped.sample_goals(c.relabel.env_goal_pool)
+                self.env_goals = goals[self.representation.goal_key]
+            if self.representation.trainable:
+                self.dataset = collect_exploration_images(
+                    self.env, c.exploration, self.horizon, self.rng, progress=self.progress
+                )
+                save_arrays(self.run_dir / DATASET_FILE, self.dataset)
+                self.vae_trainer = VAETrainer(self.representation, self.dataset, c.vae, self.rng)
         if self.representation.trainable:
-            self.dataset = collect_exploration_images(
-                self.env, c.exploration, self.horizon, self.rng, progress=self.progress
-            )
-            save_arrays(self.run_dir / DATASET_FILE, self.dataset)
-            self.vae_trainer = VAETrainer(self.representation, self.dataset, c.vae, self.rng)
-            self.train_metrics.update(
-                self.vae_trainer.train(c.vae.pretrain_steps, progress=self.progress)
-            )
+            self._pretrain()
             self._refresh_representation()
             self._warn_if_objects_missed()
         else:
             self._encode_env_goals()
         self._evaluate_and_log()
         self.save_checkpoint()
+        (self.run_dir / PRETRAINING_FILE).unlink(missing_ok=True)
+
+    def _pretrain(self) -> None:
+        """Line 2, in pieces: each piece ends with a write of the pretraining file."""
+        total = self.config.vae.pretrain_steps
+        trainer = self.vae_trainer
+        bar = tqdm(
+            total=total,
+            initial=trainer.steps_trained,
+            desc="VAE pretraining",
+            unit="step",
+            disable=not self.progress,
+        )
+        while trainer.steps_trained < total:
+            steps = min(PRETRAINING_CHECKPOINT_STEPS, total - trainer.steps_trained)
+            self.train_metrics.update(trainer.train(steps, bar=bar, should_stop=self.stop))
+            self._save_pretraining()
+            if self.stop.requested:
+                bar.close()
+                raise Interrupted(
+                    f"interrupted during VAE pretraining (step {trainer.steps_trained} of "
+                    f"{total}); progress written; resume with: rig train --resume {self.run_dir}"
+                )
+        bar.close()
+
+    def _save_pretraining(self) -> None:
+        save_state(
+            self.run_dir / PRETRAINING_FILE,
+            {
+                "config": self.config.to_dict(),
+                "representation": self.representation.state_dict(),
+                "vae_trainer": self.vae_trainer.state_dict(),
+                "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
+                "train_metrics": self.train_metrics,
+                "env_goals": self.env_goals,
+            },
+        )
+
+    def load_pretraining(self, state: dict) -> None:
+        """Restore VAE pretraining saved by :meth:`_save_pretraining` (with its dataset)."""
+        self.representation.load_state_dict(state["representation"])
+        self.dataset = np.load(self.run_dir / DATASET_FILE)
+        self.vae_trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
+        self.vae_trainer.load_state_dict(state["vae_trainer"])
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        torch.set_rng_state(state["rng"]["torch"])
+        self.train_metrics = dict(state["train_metrics"])
+        self.env_goals = state["env_goals"]
 
     def _finetune_due(self) -> bool:
         """Line 23's schedule: every K episodes, and, once the buffer is large, only as often
@@ -293,7 +395,6 @@ class RIGTrainer:
         self.buffer.start_episode(
             obs["image_observation"],
             self._cached(latent),
-            self._state(obs),
             self._cached(goal_latent),
             goal_image,
         )
@@ -301,13 +402,13 @@ class RIGTrainer:
             action = self.noise(self.agent.act_latent(latent, goal_latent)[0])
             obs, _, terminated, truncated, _ = self.env.step(action)
             latent = self._encode(obs[key][None])
-            self.buffer.add_step(
-                action, obs["image_observation"], self._cached(latent), self._state(obs), terminated
-            )
+            self.buffer.add_step(action, obs["image_observation"], self._cached(latent), terminated)
             self.env_steps += 1
             bar.update(1)
             if self.env_steps >= c.learning_starts:
                 self._train_td3(c.td3.updates_per_step)
+            if self.stop.requested:
+                break
             if self.env_steps % c.eval.every_steps == 0 or self.env_steps == c.steps:
                 self._evaluate_and_log()
                 distance = self.eval_metrics.get("eval/final_distance")
@@ -315,9 +416,6 @@ class RIGTrainer:
                     bar.set_postfix(final_distance=f"{distance:.3f}")
             if terminated or truncated or self.env_steps >= c.steps:
                 break
-
-    def _state(self, obs: dict) -> np.ndarray:
-        return obs["state_observation"] if self.has_state else np.zeros(0, np.float32)
 
     def _train_td3(self, updates: int) -> None:
         """Lines 11-15: sample, relabel goals, recompute rewards, update TD3."""
@@ -363,7 +461,8 @@ class RIGTrainer:
 
     def _diverged(self, what: str) -> None:
         kept = (
-            f"the last good checkpoint (env step {self.last_checkpoint_steps}) is kept in {self.run_dir}"
+            f"the last good checkpoint (env step {self.last_checkpoint_steps}) "
+            f"is kept in {self.run_dir}"
             if self.last_checkpoint_steps is not None
             else "no checkpoint was written yet"
         )
@@ -408,7 +507,19 @@ class RIGTrainer:
         )
 
     def save_checkpoint(self) -> None:
-        """Everything needed to continue the run, written atomically (the buffer first)."""
+        """Everything needed to continue the run, written atomically (the buffer first); the
+        previous checkpoint and its buffer are kept. A full disk stops the run in one line."""
+        try:
+            self._write_checkpoint()
+        except DiskFull as err:
+            kept = (
+                f"the last good checkpoint (env step {self.last_checkpoint_steps}) is kept"
+                if self.last_checkpoint_steps is not None
+                else "no checkpoint was written yet"
+            )
+            raise DiskFull(err.errno, f"{err.strerror}; {kept}") from None
+
+    def _write_checkpoint(self) -> None:
         buffer_file = None
         if self.config.save_buffer:
             buffer_file = f"replay_{self.env_steps:09d}.npz"
@@ -421,11 +532,7 @@ class RIGTrainer:
                 "vae_trainer": self.vae_trainer.state_dict() if self.vae_trainer else None,
                 "prior": self.prior.state_dict(),
                 "td3": self.td3.state_dict(),
-                "spaces": {
-                    "action_dim": int(self.action_high.shape[0]),
-                    "action_scale": self.action_high.tolist(),
-                    "state_dim": self.state_dim,
-                },
+                "spaces": dataclasses.asdict(self.spaces),
                 "counters": {
                     "env_steps": self.env_steps,
                     "episodes": self.episodes,
@@ -442,8 +549,9 @@ class RIGTrainer:
             },
         )
         self.last_checkpoint_steps = self.env_steps
+        self.buffer_files = (self.buffer_files[1], buffer_file)
         for old in self.run_dir.glob("replay_*.npz"):
-            if old.name != buffer_file:
+            if old.name not in self.buffer_files:
                 old.unlink()
 
     def load_state(self, state: dict) -> None:
@@ -471,6 +579,7 @@ class RIGTrainer:
         if state["buffer_file"]:
             with np.load(self.run_dir / state["buffer_file"]) as arrays:
                 self.buffer.load_state_dict(dict(arrays))
+        self.buffer_files = (None, state["buffer_file"])
         self.rng.bit_generator.state = state["rng"]["numpy"]
         torch.set_rng_state(state["rng"]["torch"])
         self.logger = Logger(self.run_dir, state["progress_rows"])
@@ -486,7 +595,8 @@ class RIGTrainer:
         )
         if self.representation_rows:
             artifacts.plot_representation(
-                self.representation_rows, self.run_dir / "representation.png",
+                self.representation_rows,
+                self.run_dir / "representation.png",
                 title=f"{c.method} on {c.env}: what the latents carry",
             )
         if self.vae_trainer is not None:
@@ -522,21 +632,89 @@ class RIGTrainer:
 
 
 def train(config: Config, overwrite: bool = False, progress: bool = True) -> dict[str, float]:
-    """Run RIG with ``config``; returns the final summary (also in ``summary.json``)."""
+    """Run RIG with ``config``; returns the final summary (also in ``summary.json``).
+
+    With ``overwrite``, an old run in ``config.out`` is deleted only once the new run has
+    been built (a run that cannot start destroys nothing)."""
     config.validate()
-    run_dir = prepare_run_dir(config.out, overwrite)
-    return RIGTrainer(config, run_dir, progress).run()
+    run_dir = Path(config.out)
+    replace = check_run_dir(run_dir, overwrite)
+    trainer = RIGTrainer(config, run_dir, progress)
+    if replace:
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return trainer.run()
 
 
 def resume(run_dir: Path, steps: int | None = None, progress: bool = True) -> dict[str, float]:
-    """Continue the run in ``run_dir`` from its last checkpoint (optionally to more ``steps``)."""
+    """Continue the run in ``run_dir`` from its last checkpoint (optionally to more ``steps``).
+
+    A run stopped before its first checkpoint continues its VAE pretraining, or starts
+    again from its ``config.json`` if it had not reached pretraining.
+    """
+    run_dir = Path(run_dir)
+    remove_stray_temporary_files(run_dir)
+    if not (run_dir / CHECKPOINT_FILE).exists():
+        return _resume_before_first_checkpoint(run_dir, steps, progress)
     checkpoint = load_checkpoint(run_dir)
-    config = checkpoint.config
-    if steps is not None:
-        config = config.with_steps(steps)
-        config.save(Path(run_dir) / "config.json")
-    trainer = RIGTrainer(config, Path(run_dir), progress)
+    config = _resumed_config(run_dir, checkpoint.config, checkpoint.state, steps)
+    trainer = RIGTrainer(config, run_dir, progress)
     trainer.load_state(checkpoint.state)
+    if checkpoint.path is not None and checkpoint.path.name == PREVIOUS_CHECKPOINT_FILE:
+        shutil.copyfile(checkpoint.path, run_dir / CHECKPOINT_FILE)
+    config.save(run_dir / CONFIG_FILE)
     if progress:
         print(f"resuming {run_dir} at env step {trainer.env_steps}", flush=True)
     return trainer.run()
+
+
+def _resume_before_first_checkpoint(
+    run_dir: Path, steps: int | None, progress: bool
+) -> dict[str, float]:
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise FileNotFoundError(
+            f"no checkpoint in {run_dir} (expected {CHECKPOINT_FILE}) and no {CONFIG_FILE} "
+            "to start it again from"
+        )
+    pretraining = run_dir / PRETRAINING_FILE
+    state = read_state(pretraining) if pretraining.exists() else None
+    if state is not None:
+        config = _resumed_config(run_dir, Config.from_dict(state["config"]), state, steps)
+    else:
+        try:
+            config = Config.load(run_dir / CONFIG_FILE)
+        except (ValueError, TypeError) as err:
+            raise ValueError(
+                f"{run_dir / CONFIG_FILE} is unreadable ({err}) and the run has no checkpoint "
+                "to restore it from"
+            ) from None
+        config = dataclasses.replace(config, out=run_dir)
+        if steps is not None:
+            config = config.with_steps(steps)
+    trainer = RIGTrainer(config, run_dir, progress)
+    if state is not None:
+        trainer.load_pretraining(state)
+    if progress:
+        done = trainer.vae_trainer.steps_trained if trainer.vae_trainer else 0
+        stage = f"VAE pretraining step {done}" if state is not None else "the start"
+        print(f"resuming {run_dir} (no checkpoint yet) from {stage}", flush=True)
+    return trainer.run()
+
+
+def _resumed_config(run_dir: Path, saved: Config, state: dict, steps: int | None) -> Config:
+    """The saved configuration (restoring an edited ``config.json``), with ``steps`` if given."""
+    done = state.get("counters", {}).get("env_steps", 0)
+    if steps is not None and steps < done:
+        raise ValueError(f"--steps {steps} is below the {done} env steps {run_dir} has run already")
+    try:
+        on_disk = Config.load(run_dir / CONFIG_FILE)
+    except (OSError, ValueError, TypeError):
+        on_disk = None
+    if on_disk is None or dataclasses.replace(on_disk, steps=saved.steps, out=saved.out) != saved:
+        print(
+            f"rig: {run_dir / CONFIG_FILE} was edited, unreadable or missing; restored from the "
+            "checkpoint (a run's settings cannot change on resume: start a new run for that)",
+            file=sys.stderr,
+        )
+    saved = dataclasses.replace(saved, out=run_dir)
+    return saved.with_steps(steps) if steps is not None else saved

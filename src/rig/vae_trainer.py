@@ -38,6 +38,8 @@ class VAETrainer:
         n_test = max(1, round(len(dataset) * config.test_fraction))
         self._split(rng.permutation(len(dataset))[:n_test])
         self.device = next(vae.parameters()).device
+        self.steps_trained = 0
+        """Gradient steps taken so far (pretraining, then fine-tuning)."""
 
     def _split(self, test_indices: np.ndarray) -> None:
         self.test_indices = np.sort(test_indices)
@@ -53,12 +55,20 @@ class VAETrainer:
         return images_to_tensor(np.concatenate(parts), self.device)
 
     def train(
-        self, steps: int, replay: ImageSampler | None = None, progress: bool = False
+        self,
+        steps: int,
+        replay: ImageSampler | None = None,
+        bar: tqdm | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, float]:
-        """Run ``steps`` gradient steps; returns mean train losses and the test loss."""
+        """Run ``steps`` gradient steps (fewer if ``should_stop()`` turns true); returns the
+        mean train losses of the steps run and the test loss. ``bar`` advances per step."""
         self.vae.train()
         totals: dict[str, float] = {}
-        for _ in tqdm(range(steps), desc="VAE training", unit="step", disable=not progress):
+        done = 0
+        for _ in range(steps):
+            if should_stop is not None and should_stop():
+                break
             losses = self.vae.loss(self._batch(replay), self.config.beta)
             if not torch.isfinite(losses["loss"]):
                 terms = ", ".join(f"{k} {v.item()}" for k, v in losses.items() if k != "loss")
@@ -68,8 +78,12 @@ class VAETrainer:
             self.optimizer.step()
             for key, value in losses.items():
                 totals[key] = totals.get(key, 0.0) + value.item()
+            done += 1
+            self.steps_trained += 1
+            if bar is not None:
+                bar.update(1)
         self.vae.eval()
-        result = {f"vae/train_{k}": v / max(steps, 1) for k, v in totals.items()}
+        result = {f"vae/train_{k}": v / max(done, 1) for k, v in totals.items()}
         result.update(self.test_losses())
         return result
 
@@ -83,8 +97,13 @@ class VAETrainer:
         return {f"vae/test_{k}": v.item() for k, v in losses.items()}
 
     def state_dict(self) -> dict:
-        return {"optimizer": self.optimizer.state_dict(), "test_indices": self.test_indices}
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "test_indices": self.test_indices,
+            "steps_trained": self.steps_trained,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self._split(np.asarray(state["test_indices"]))
+        self.steps_trained = int(state.get("steps_trained", 0))

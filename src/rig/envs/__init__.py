@@ -7,7 +7,7 @@ import functools
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
-from rig.envs.interface import check_task
+from rig.envs.interface import check_eval_task, check_task
 from rig.envs.point import PointEnv
 
 TASKS: dict[str, str] = {
@@ -30,7 +30,9 @@ _REGISTRATIONS = {
     "rig/VisualPusher-v0": ("rig.envs.mujoco.pusher:PusherEnv", {}, 100),
     "rig/VisualMultiPusher-v0": ("rig.envs.mujoco.pusher:MultiPusherEnv", {}, 100),
     "rig/VisualMultiPusherVariable-v0": (
-        "rig.envs.mujoco.pusher:MultiPusherEnv", {"variable": True}, 100
+        "rig.envs.mujoco.pusher:MultiPusherEnv",
+        {"variable": True},
+        100,
     ),
     "rig/VisualDoor-v0": ("rig.envs.mujoco.door:DoorEnv", {}, 100),
     "rig/VisualPickPlace-v0": ("rig.envs.mujoco.pick_place:PickPlaceEnv", {}, 100),
@@ -57,7 +59,11 @@ def register_all() -> None:
                 else None
             )
             gym.register(
-                gym_id, entry_point, max_episode_steps=steps, kwargs=kwargs, vector_entry_point=vector
+                gym_id,
+                entry_point,
+                max_episode_steps=steps,
+                kwargs=kwargs,
+                vector_entry_point=vector,
             )
 
 
@@ -88,4 +94,13 @@ def make_vector(name: str, num_envs: int, **kwargs) -> gym.vector.VectorEnv:
 
 register_all()
 
-__all__ = ["TASKS", "PointEnv", "check_task", "env_id", "make", "make_vector", "register_all"]
+__all__ = [
+    "TASKS",
+    "PointEnv",
+    "check_eval_task",
+    "check_task",
+    "env_id",
+    "make",
+    "make_vector",
+    "register_all",
+]

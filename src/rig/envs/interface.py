@@ -46,6 +46,33 @@ def check_task(env: gym.Env, image_size: int) -> None:
         raise ValueError(f"task {name}: the action space must be a Box, got {env.action_space}")
 
 
+def check_eval_task(env: gym.Env, eval_env: gym.Env) -> None:
+    """Raise ``ValueError`` unless ``eval_env`` can stand in for ``env`` at evaluation: the
+    same observation and action spaces and the same goal layout (true-state names)."""
+
+    def name(e: gym.Env) -> str:
+        return e.spec.id if e.spec else type(e.unwrapped).__name__
+
+    def layout(e: gym.Env):
+        return getattr(e.unwrapped, "state_names", None)
+
+    differs = [
+        what
+        for what, ours, theirs in (
+            ("observation spaces", env.observation_space, eval_env.observation_space),
+            ("action spaces", env.action_space, eval_env.action_space),
+            ("goal layouts", layout(env), layout(eval_env)),
+        )
+        if ours != theirs
+    ]
+    if differs:
+        raise ValueError(
+            f"eval task {name(eval_env)} cannot evaluate a policy trained on {name(env)}: "
+            f"their {' and '.join(differs)} differ (use a variant of the training task, e.g. "
+            "--env multi-pusher --eval-env multi-pusher-variable)"
+        )
+
+
 def goal_reward(achieved_goal, desired_goal, goal_keys: str) -> np.ndarray:
     """Our tasks' vectorized ``compute_reward`` for (batches of) goals under the standard keys:
     minus the Euclidean distance for ``goal_keys="state"``, minus the mean squared pixel

@@ -7,4 +7,13 @@ from rig.envs.mujoco.pusher import MultiPusherEnv, PusherEnv
 from rig.envs.mujoco.reacher import ReacherEnv
 from rig.envs.mujoco.render import BatchRenderer, RenderingUnavailable
 
-__all__ = ["ArmEnv", "BatchRenderer", "DoorEnv", "MultiPusherEnv", "PickPlaceEnv", "PusherEnv", "ReacherEnv", "RenderingUnavailable"]
+__all__ = [
+    "ArmEnv",
+    "BatchRenderer",
+    "DoorEnv",
+    "MultiPusherEnv",
+    "PickPlaceEnv",
+    "PusherEnv",
+    "ReacherEnv",
+    "RenderingUnavailable",
+]

@@ -28,7 +28,7 @@ class Arm:
 
     def __init__(self, model: mujoco.MjModel, axes: tuple[int, ...] = (0, 1)):
         self.axes = list(axes)
-        """The coordinates (of x, y, z) that the hand moves along; the others keep their rest value."""
+        """The coordinates (of x, y, z) the hand moves along; the others keep their rest value."""
         self._hand = model.body("hand").mocapid[0]
         self._upper = model.body("upper_arm").mocapid[0]
         self._fore = model.body("forearm").mocapid[0]
@@ -56,7 +56,14 @@ class Arm:
         angle = np.arctan2(reach[2], horizontal) + np.arccos(distance / (2 * self.link_length))
         out = self.link_length * np.cos(angle)
         elbow = self.shoulder + np.array(
-            [out * reach[0] / horizontal, out * reach[1] / horizontal, self.link_length * np.sin(angle)]
+            [
+                out * reach[0] / horizontal,
+                out * reach[1] / horizontal,
+                self.link_length * np.sin(angle),
+            ]
         )
-        for body, (start, end) in ((self._upper, (self.shoulder, elbow)), (self._fore, (elbow, wrist))):
+        for body, (start, end) in (
+            (self._upper, (self.shoulder, elbow)),
+            (self._fore, (elbow, wrist)),
+        ):
             data.mocap_pos[body], data.mocap_quat[body] = _capsule_pose(start, end)

@@ -117,7 +117,9 @@ class ArmEnv(gym.Env):
         """``n`` goal states from the task's goal distribution, ``(n, D)``."""
         raise NotImplementedError
 
-    def _uniform_clear_of(self, low, high, blocked: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    def _uniform_clear_of(
+        self, low, high, blocked: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
         """Points uniform in the boxes ``low``..``high`` (``(n, 2)``), redrawn where ``blocked``."""
         points = self.np_random.uniform(low, high)
         bad = blocked(points)
@@ -179,11 +181,11 @@ class ArmEnv(gym.Env):
 
     # ----- goal-env API -------------------------------------------------------
     def compute_reward(self, achieved_goal, desired_goal, info=None) -> np.ndarray:
-        """Vectorized reward: minus the state distance, or minus the pixel MSE (pixels in [0, 1])."""
+        """Vectorized reward: minus the state distance, or minus the pixel MSE (pixels in 0-1)."""
         return goal_reward(achieved_goal, desired_goal, self.goal_keys)
 
     def sample_goals(self, n: int) -> dict[str, np.ndarray]:
-        """``n`` goals from the task's distribution: states ``(n, D)`` and images ``(n, S, S, 3)``."""
+        """``n`` goals from the task's distribution: states (n, D) and images (n, S, S, 3)."""
         states = self._sample_goal_states(n)
         images = np.stack([self.render_goal(s) for s in states])
         return {"state_desired_goal": states.astype(np.float32), "image_desired_goal": images}
@@ -196,9 +198,16 @@ class ArmEnv(gym.Env):
 
     def render_goal(self, goal: dict[str, np.ndarray] | np.ndarray) -> np.ndarray:
         """Image of a goal state, rendered with ``set_to_goal``; the current state is restored."""
-        saved = (self.data.qpos.copy(), self.data.qvel.copy(), self.data.mocap_pos.copy(), self.data.mocap_quat.copy())
+        saved = (
+            self.data.qpos.copy(),
+            self.data.qvel.copy(),
+            self.data.mocap_pos.copy(),
+            self.data.mocap_quat.copy(),
+        )
         image = self.set_to_goal(goal)
-        self.data.qpos[:], self.data.qvel[:], self.data.mocap_pos[:], self.data.mocap_quat[:] = saved
+        self.data.qpos[:], self.data.qvel[:], self.data.mocap_pos[:], self.data.mocap_quat[:] = (
+            saved
+        )
         mujoco.mj_forward(self.model, self.data)
         return image
 

@@ -59,7 +59,9 @@ class DoorEnv(ArmEnv):
         hands = self._uniform_clear_of(
             np.tile(self.hand_goal_low, (n, 1)),
             np.tile(self.hand_goal_high, (n, 1)),
-            lambda hands: _segment_distance(hands, np.broadcast_to(self.hinge, ends.shape), ends) < 0.12,
+            lambda hands: (
+                _segment_distance(hands, np.broadcast_to(self.hinge, ends.shape), ends) < 0.12
+            ),
         )
         return np.concatenate([hands, angles[:, None]], axis=1)
 

@@ -56,7 +56,9 @@ class PickPlaceEnv(ArmEnv):
             self.data.mocap_pos[finger] = hand + np.array([0.0, side * gap, 0.0])
 
     def _ball_near_hand(self) -> bool:
-        return bool(np.linalg.norm(self._object_state() - self.arm.hand(self.data)) < self.grasp_radius)
+        return bool(
+            np.linalg.norm(self._object_state() - self.arm.hand(self.data)) < self.grasp_radius
+        )
 
     def _actuate(self, extra: np.ndarray) -> None:
         self.closed = bool(extra[0] > 0)

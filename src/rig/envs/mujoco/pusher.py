@@ -55,7 +55,10 @@ class PusherEnv(ArmEnv):
 
     def _bind(self) -> None:
         self._puck_qpos = np.array(
-            [[self.model.joint(f"puck{i}_{a}").qposadr[0] for a in "xy"] for i in range(self.num_pucks)]
+            [
+                [self.model.joint(f"puck{i}_{a}").qposadr[0] for a in "xy"]
+                for i in range(self.num_pucks)
+            ]
         )
 
     def _object_state(self) -> np.ndarray:
@@ -68,11 +71,15 @@ class PusherEnv(ArmEnv):
         return np.concatenate([self.hand_start, self.puck_starts.ravel()])
 
     def _sample_goal_states(self, n: int) -> np.ndarray:
-        pucks = self.np_random.uniform(self.puck_goal_low, self.puck_goal_high, size=(n, self.num_pucks, 2))
+        pucks = self.np_random.uniform(
+            self.puck_goal_low, self.puck_goal_high, size=(n, self.num_pucks, 2)
+        )
         hands = self._uniform_clear_of(
             np.tile(self.hand_goal_low, (n, 1)),
             np.tile(self.hand_goal_high, (n, 1)),
-            lambda hands: np.linalg.norm(hands[:, None] - pucks, axis=-1).min(-1) < CONTACT_CLEARANCE,
+            lambda hands: (
+                np.linalg.norm(hands[:, None] - pucks, axis=-1).min(-1) < CONTACT_CLEARANCE
+            ),
         )
         return np.concatenate([hands, pucks.reshape(n, -1)], axis=1)
 

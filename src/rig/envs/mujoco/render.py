@@ -70,7 +70,11 @@ def egl_error() -> str | None:
     except (OSError, subprocess.TimeoutExpired) as err:
         return str(err)
     lines = result.stderr.strip().splitlines()
-    return None if result.returncode == 0 else (lines[-1] if lines else f"exit code {result.returncode}")
+    return (
+        None
+        if result.returncode == 0
+        else (lines[-1] if lines else f"exit code {result.returncode}")
+    )
 
 
 def create_gl_context(width: int, height: int):
@@ -93,7 +97,7 @@ def create_gl_context(width: int, height: int):
             context.make_current()
             os.environ["MUJOCO_GL"] = backend  # child processes use the backend that works
             return context
-        except Exception as err:  # noqa: BLE001 (ImportError, OSError, GLError, RuntimeError, ...)
+        except Exception as err:
             errors.append(f"{backend}: {type(err).__name__}: {err}")
     packages = " ".join(SYSTEM_PACKAGES[b] for b in BACKENDS)
     raise RenderingUnavailable(
@@ -114,7 +118,9 @@ class BatchRenderer:
     scene) and are read back with a single ``mjr_readPixels``.
     """
 
-    def __init__(self, model: mujoco.MjModel, image_size: int, capacity: int = 1, camera: str = "topview"):
+    def __init__(
+        self, model: mujoco.MjModel, image_size: int, capacity: int = 1, camera: str = "topview"
+    ):
         self.image_size = image_size
         self.capacity = capacity
         self.columns = int(np.ceil(np.sqrt(capacity)))
@@ -127,7 +133,13 @@ class BatchRenderer:
         self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_100)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._context)
         self._scene = mujoco.MjvScene(model, maxgeom=max(100, 2 * model.ngeom))
-        for flag in ("mjRND_SHADOW", "mjRND_REFLECTION", "mjRND_SKYBOX", "mjRND_HAZE", "mjRND_POST_PROCESSING"):
+        for flag in (
+            "mjRND_SHADOW",
+            "mjRND_REFLECTION",
+            "mjRND_SKYBOX",
+            "mjRND_HAZE",
+            "mjRND_POST_PROCESSING",
+        ):
             self._scene.flags[getattr(mujoco.mjtRndFlag, flag)] = 0
         self._option = mujoco.MjvOption()
         self._camera = mujoco.MjvCamera()
@@ -150,7 +162,9 @@ class BatchRenderer:
         self._release.atexit = False
         atexit.register(self._release)  # runs before the GL backend's own exit handler
 
-    def render(self, models: Sequence[mujoco.MjModel], datas: Sequence[mujoco.MjData]) -> np.ndarray:
+    def render(
+        self, models: Sequence[mujoco.MjModel], datas: Sequence[mujoco.MjData]
+    ) -> np.ndarray:
         """Images of each (model, data) pair, uint8 ``(n, S, S, 3)``, top row first."""
         n = len(datas)
         if n > self.capacity:
@@ -158,7 +172,13 @@ class BatchRenderer:
         self._gl.make_current()
         for model, data, viewport in zip(models, datas, self._viewports):
             mujoco.mjv_updateScene(
-                model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL, self._scene
+                model,
+                data,
+                self._option,
+                None,
+                self._camera,
+                mujoco.mjtCatBit.mjCAT_ALL,
+                self._scene,
             )
             mujoco.mjr_render(viewport, self._scene, self._context)
         rows = self.rows if n > (self.rows - 1) * self.columns else int(np.ceil(n / self.columns))
