@@ -53,18 +53,77 @@ def test_probe_data_names_the_pusher_state_and_keeps_the_task_rng():
     np.testing.assert_array_equal(probe_data(env, 20, seed=7).states, data.states)
 
 
+class IndexedTask:
+    """A stand-in task whose images carry an index into the states it has rendered, so
+    that an "encoder" can read back the exact true state of any image."""
+
+    state_names = ("hand_x", "hand_y", "puck0_x", "puck0_y")
+
+    def __init__(self):
+        self.unwrapped = self
+        self.np_random = np.random.default_rng(0)
+        self.rendered: list[np.ndarray] = []
+
+    def set_to_goal(self, state) -> np.ndarray:
+        self.rendered.append(np.asarray(state, dtype=np.float64).copy())
+        image = np.zeros((8, 8, 3), np.uint8)
+        image[0, 0] = np.frombuffer(np.uint32(len(self.rendered) - 1).tobytes()[:3], np.uint8)
+        return image
+
+    def sample_goals(self, n: int) -> dict:
+        states = self.np_random.uniform(-0.2, 0.2, size=(n, 4))
+        images = np.stack([self.set_to_goal(s) for s in states])
+        return {"state_desired_goal": states, "image_desired_goal": images}
+
+    def true_states(self, images: np.ndarray) -> np.ndarray:
+        index = images[:, 0, 0].astype(np.uint32) @ np.array([1, 256, 65536], np.uint32)
+        return np.stack([self.rendered[i] for i in index])
+
+
 def test_report_of_the_true_state_is_perfect_and_keyed_by_name():
-    env = make("pusher")
-    data = probe_data(env, 200, seed=0)
-    report = representation_report(lambda images: data.states, data)
+    task = IndexedTask()
+    data = probe_data(task, 200, seed=0)
+    assert set(data.pushes) == {"hand", "puck0"}
+    assert data.pushes["puck0"].shape[1:] == (9, 8, 8, 3)
+    report = representation_report(task.true_states, data)
     assert set(report) == {
         "repr/r2_hand_x",
         "repr/r2_hand_y",
         "repr/r2_puck0_x",
         "repr/r2_puck0_y",
         "repr/r2_min",
+        "repr/monotone_hand",
+        "repr/monotone_puck0",
+        "repr/monotone_min",
     }
     assert report["repr/r2_min"] > 0.95
+    assert report["repr/monotone_min"] == 1.0  # every step toward the goal is rewarded
+
+
+def test_monotonicity_catches_a_folded_latent_space_that_r2_does_not():
+    """Latents that carry the puck exactly but fold it (x and cos(40 x)) fit the R^2 probe
+    well, yet moving the puck toward a goal often moves its latent away first."""
+    task = IndexedTask()
+    data = probe_data(task, 300, seed=0)
+
+    def folded(images):
+        s = task.true_states(images)
+        return np.concatenate([s[:, :2], 0.1 * s[:, 2:], np.cos(40 * s[:, 2:])], axis=1)
+
+    report = representation_report(folded, data)
+    assert report["repr/r2_puck0_x"] > 0.9 and report["repr/r2_puck0_y"] > 0.9
+    assert report["repr/monotone_hand"] == 1.0
+    assert report["repr/monotone_puck0"] < 0.8
+    assert report["repr/monotone_min"] == report["repr/monotone_puck0"]
+
+
+def test_pusher_probe_renders_straight_pushes_of_each_object():
+    env = make("pusher")
+    data = probe_data(env, 60, seed=0)
+    pushes = data.pushes["puck0"]
+    assert pushes.dtype == np.uint8 and pushes.shape[1:] == (9, 48, 48, 3)
+    assert 0 < len(pushes) <= 60
+    assert not np.array_equal(pushes[0, 0], pushes[0, -1])  # the puck moved
 
 
 @pytest.mark.slow

@@ -34,26 +34,33 @@ def plot_learning_curve(rows: list[dict[str, float]], path: Path, title: str = "
 
 
 def plot_representation(rows: list[dict[str, float]], path: Path, title: str = "") -> None:
-    """Held-out R^2 of each true-state dimension from the latents, after each representation
-    update (the representation report), against environment steps."""
+    """The representation report after each representation update, against environment
+    steps: held-out R^2 of each true-state dimension, and (where measured) the fraction of
+    straight moves of each object along which the latent distance to the goal falls."""
     steps = np.array([r["env_steps"] for r in rows])
-    keys = [k for k in rows[0] if k.startswith("repr/r2_") and k != "repr/r2_min"]
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
-    for key in keys:
-        ax.plot(
-            steps,
-            [r[key] for r in rows],
-            marker="o",
-            markersize=3,
-            label=key.removeprefix("repr/r2_"),
-        )
-    ax.axhline(0.9, color="gray", linestyle="--", linewidth=1)
-    ax.set_ylim(min(0.0, min(r["repr/r2_min"] for r in rows)), 1.02)
-    ax.set_xlabel("environment steps (0: after pretraining)")
-    ax.set_ylabel("held-out R^2 from latents")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(alpha=0.3)
-    ax.set_title(title, fontsize=9)
+    panels = [
+        ("repr/r2_", "held-out R^2 from latents"),
+        ("repr/monotone_", "latent distance falls"),
+    ]
+    panels = [(p, label) for p, label in panels if any(k.startswith(p) for k in rows[0])]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.5), squeeze=False)
+    for ax, (prefix, label) in zip(axes[0], panels):
+        keys = [k for k in rows[0] if k.startswith(prefix) and not k.endswith("_min")]
+        for key in keys:
+            ax.plot(
+                steps,
+                [r[key] for r in rows],
+                marker="o",
+                markersize=3,
+                label=key.removeprefix(prefix),
+            )
+        ax.axhline(0.9, color="gray", linestyle="--", linewidth=1)
+        ax.set_ylim(min(0.0, min(r[f"{prefix}min"] for r in rows)), 1.02)
+        ax.set_xlabel("environment steps (0: after pretraining)")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=8, loc="lower right")
+        ax.grid(alpha=0.3)
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

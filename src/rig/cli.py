@@ -175,6 +175,18 @@ def _eval(argv: list[str]) -> int:
         )
         for name in data.names:
             print(f"  {name:<12}{report[f'repr/r2_{name}']:>8.3f}")
+        monotone = {
+            k.removeprefix("repr/monotone_"): v
+            for k, v in report.items()
+            if k.startswith("repr/monotone_") and k != "repr/monotone_min"
+        }
+        if monotone:
+            print(
+                "representation: fraction of the steps of straight moves of each object toward "
+                "a goal along which the latent distance falls (1: the reward follows every push)"
+            )
+            for name, value in monotone.items():
+                print(f"  {name:<12}{value:>8.3f}")
     return 0
 
 

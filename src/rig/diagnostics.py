@@ -1,17 +1,26 @@
-"""Does the representation see every object? A probe of latents against the true state.
+"""Does the representation see every object, and does its distance reward moving them?
 
 After each (re)training of the representation, fresh goal states of the task are
-rendered and encoded; a small regression (an MLP probe) from latents to the true
-state is fitted on part of them and scored on the rest. Each state dimension's
-held-out R^2 says how much of it the latents carry: a puck the VAE misses shows
-up as a low R^2 long before RL fails to push it. The true state is used for this
-report only, never for training.
+rendered and encoded, and two questions are answered:
+
+* **R^2** (``repr/r2_<dim>``): a small regression (an MLP probe) from latents to the true
+  state is fitted on part of them and scored on the rest. Each dimension's held-out R^2
+  says how much of it the latents carry: a puck the VAE misses shows up as a low R^2 long
+  before RL fails to push it.
+* **Monotonicity** (``repr/monotone_<object>``): each object alone is moved in a straight
+  line to its place in a goal state, and the fraction of steps along which the latent
+  distance to that goal falls is counted. The latent-distance reward can only teach a push
+  it rewards all the way: 1.0 means every step toward the goal is rewarded; a latent space
+  that folds (the puck first seems to move *away* from a far goal) scores lower, even at an
+  R^2 near 1.
+
+The true state is used for this report only, never for training.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -23,13 +32,22 @@ PROBE_SEED_OFFSET = 5000
 the evaluation goals (evaluation copy ``i`` is seeded with ``evaluation seed + i``)."""
 
 
+PUSH_STEPS = 8
+"""Points (after the start) of each straight-line move of the monotonicity test."""
+PUSH_MIN_DISTANCE = 0.05
+"""Moves shorter than this (in the task's state units) are left out of that test."""
+
+
 @dataclass(frozen=True)
 class ProbeData:
-    """Rendered goal states of a task: ``states`` ``(N, D)`` and their ``images``."""
+    """Rendered goal states of a task: ``states`` ``(N, D)`` and their ``images``; and for
+    each object, ``pushes[object]``: images ``(M, PUSH_STEPS + 1, H, W, 3)`` of that object
+    moved in a straight line to its place in a goal state (the last image is the goal)."""
 
     states: np.ndarray
     images: np.ndarray
     names: tuple[str, ...]
+    pushes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def state_names(task, dim: int) -> tuple[str, ...]:
@@ -51,7 +69,42 @@ def probe_data(env, n: int, seed: int) -> ProbeData:
     finally:
         task.np_random = saved
     states = np.asarray(goals["state_desired_goal"], dtype=np.float64)
-    return ProbeData(states, goals["image_desired_goal"], state_names(task, states.shape[1]))
+    names = state_names(task, states.shape[1])
+    pushes = {}
+    if hasattr(task, "set_to_goal"):
+        pushes = {
+            name: _render_pushes(task.set_to_goal, states, dims)
+            for name, dims in object_dimensions(names).items()
+        }
+    return ProbeData(states, goals["image_desired_goal"], names, pushes)
+
+
+def object_dimensions(names: tuple[str, ...]) -> dict[str, list[int]]:
+    """State dimensions grouped by object, from their names: ``hand_x``, ``hand_y`` -> hand."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        groups.setdefault(name.rsplit("_", 1)[0], []).append(i)
+    return groups
+
+
+def _render_pushes(render, states: np.ndarray, dims: list[int], pairs: int = 100) -> np.ndarray:
+    """Images of one object moved from state ``j``'s place to goal ``i``'s, others at goal."""
+    n = len(states)
+    goal_index = np.arange(n)
+    start_index = np.roll(goal_index, n // 2)
+    moved = np.linalg.norm(states[start_index][:, dims] - states[:, dims], axis=1)
+    chosen = goal_index[moved >= PUSH_MIN_DISTANCE][:pairs]
+    fractions = np.linspace(0.0, 1.0, PUSH_STEPS + 1)
+    sequences = []
+    for i in chosen:
+        goal, start = states[i], states[start_index[i]]
+        frames = []
+        for f in fractions:
+            state = goal.copy()
+            state[dims] = start[dims] + f * (goal[dims] - start[dims])
+            frames.append(render(state))
+        sequences.append(np.stack(frames))
+    return np.stack(sequences) if sequences else np.zeros((0,), np.uint8)
 
 
 def probe_r2(
@@ -110,11 +163,29 @@ def probe_r2(
     return 1.0 - sse / np.maximum(sst, 1e-12)
 
 
+def monotone_fraction(encode: Callable[[np.ndarray], np.ndarray], pushes: np.ndarray) -> float:
+    """Fraction of the steps of the ``pushes`` (M, K + 1, H, W, 3) along which the latent
+    distance to the last image (the goal) falls."""
+    m, k = pushes.shape[:2]
+    latents = encode(pushes.reshape(m * k, *pushes.shape[2:])).reshape(m, k, -1)
+    distance = np.linalg.norm(latents - latents[:, -1:], axis=-1)
+    return float((np.diff(distance, axis=1) < 0).mean())
+
+
 def representation_report(
     encode: Callable[[np.ndarray], np.ndarray], data: ProbeData
 ) -> dict[str, float]:
-    """``repr/r2_<name>`` for each true-state dimension, and ``repr/r2_min``."""
+    """``repr/r2_<name>`` for each true-state dimension and ``repr/r2_min``; with pushes,
+    ``repr/monotone_<object>`` for each object and ``repr/monotone_min``."""
     r2 = probe_r2(encode(data.images), data.states)
     report = {f"repr/r2_{name}": float(v) for name, v in zip(data.names, r2)}
     report["repr/r2_min"] = float(r2.min())
+    monotone = {
+        name: monotone_fraction(encode, pushes)
+        for name, pushes in data.pushes.items()
+        if len(pushes)
+    }
+    if monotone:
+        report.update({f"repr/monotone_{name}": v for name, v in monotone.items()})
+        report["repr/monotone_min"] = min(monotone.values())
     return report

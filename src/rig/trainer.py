@@ -55,6 +55,8 @@ PRETRAINING_CHECKPOINT_STEPS = 500
 CONFIG_FILE = "config.json"
 REPRESENTATION_R2_WARNING = 0.8
 """Below this held-out R^2, a true-state dimension counts as missed by the representation."""
+REPRESENTATION_MONOTONE_WARNING = 0.9
+"""Below this fraction of reward-improving steps, an object's moves count as not rewarded."""
 
 
 class RunDirectoryExists(Exception):
@@ -366,6 +368,21 @@ class RIGTrainer:
                 "misses: consider more --vae.pretrain-steps, a larger --vae.latent-dim or a "
                 "smaller --vae.beta (see vae.png)"
             )
+        monotone = {
+            k.removeprefix("repr/monotone_"): v
+            for k, v in report.items()
+            if k.startswith("repr/monotone_") and k != "repr/monotone_min"
+        }
+        if monotone:
+            table = ", ".join(f"{name} {value:.2f}" for name, value in monotone.items())
+            tqdm.write(f"latent distance falls along straight moves toward a goal: {table}")
+            folded = [n for n, v in monotone.items() if v < REPRESENTATION_MONOTONE_WARNING]
+            if folded:
+                tqdm.write(
+                    f"warning: moving {', '.join(folded)} toward a goal often raises the latent "
+                    "distance (the latent space folds), so the reward does not teach that move: "
+                    "see representation.png and docs/task_protocols.md"
+                )
 
     def _finetune_vae(self) -> dict[str, float]:
         """Line 23: fine-tune on the dataset and replay images, then refresh every latent."""
