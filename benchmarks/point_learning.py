@@ -24,7 +24,19 @@ import numpy as np
 from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
 from rig.envs import make
-from rig.evaluate import RandomPolicy, evaluate
+from rig.evaluate import GoalBlindPolicy, evaluate
+
+
+class RandomPolicy(GoalBlindPolicy):
+    """Uniformly random actions: this benchmark's baseline."""
+
+    def __init__(self, action_space, seed: int = 0):
+        super().__init__(action_space)
+        self.rng = np.random.default_rng(seed)
+
+    def actions(self, shape: tuple[int, ...]) -> np.ndarray:
+        low, high = self.action_space.low, self.action_space.high
+        return self.rng.uniform(low, high, size=shape).astype(np.float32)
 
 
 def main() -> int:

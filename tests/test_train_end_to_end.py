@@ -86,3 +86,28 @@ def test_cli_errors_are_one_line(tmp_path, run_dir, capsys):
     assert main(["train", *TINY, "--out", str(run_dir)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (run_dir / "checkpoint.pt").exists()  # nothing lost
+
+
+def test_logged_td3_metrics_are_means_over_the_updates_since_the_last_log(tmp_path, monkeypatch):
+    import torch
+
+    from rig.td3 import TD3
+
+    real_update, returned = TD3.update, []
+
+    def numbered_update(self, *args):
+        metrics = real_update(self, *args)
+        metrics["td3/critic_loss"] = torch.tensor(float(self.updates))
+        returned.append((self.updates, float(self.updates)))
+        return metrics
+
+    monkeypatch.setattr(TD3, "update", numbered_update)
+    out = train_tiny(tmp_path / "run", "--steps", "300")
+    rows = read_progress(out / "progress.csv")
+    logged = [(r["td3_updates"], r["td3/critic_loss"]) for r in rows if r["td3_updates"] > 0]
+    assert len(logged) == 3  # at env steps 100 (the first updates), 200 and 300
+    previous = 0
+    for updates, value in logged:
+        window = [v for n, v in returned if previous < n <= updates]
+        assert value == pytest.approx(np.mean(window)) and len(window) > 1
+        previous = updates

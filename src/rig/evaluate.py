@@ -100,18 +100,6 @@ class DoNothingPolicy(GoalBlindPolicy):
         return np.zeros(shape, np.float32)
 
 
-class RandomPolicy(GoalBlindPolicy):
-    """Uniformly random actions; the baseline of the point learning benchmark."""
-
-    def __init__(self, action_space, seed: int = 0):
-        super().__init__(action_space)
-        self.rng = np.random.default_rng(seed)
-
-    def actions(self, shape: tuple[int, ...]) -> np.ndarray:
-        low, high = self.action_space.low, self.action_space.high
-        return self.rng.uniform(low, high, size=shape).astype(np.float32)
-
-
 def evaluate_batched(
     envs: gym.vector.VectorEnv, policy: Policy, horizon: int, seed: int
 ) -> EvalResult:

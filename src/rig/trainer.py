@@ -169,6 +169,8 @@ class RIGTrainer:
         self.last_finetune = (0, 0)
         """Episodes and env steps at the last VAE fine-tuning."""
         self.train_metrics: dict[str, float] = {}
+        self.td3_totals: dict[str, tuple] = {}
+        """Sums (kept on the device) and counts of TD3's metrics since the last log."""
         self.probe: ProbeData | None = None
         """Fresh goal states for the representation report (true state: this report only)."""
         self.representation_rows: list[dict[str, float]] = []
@@ -457,12 +459,20 @@ class RIGTrainer:
                 )
             ]
             metrics = self.td3.update(*tensors)
+            for key, value in metrics.items():
+                total, count = self.td3_totals.get(key, (0.0, 0))
+                self.td3_totals[key] = (total + value, count + 1)
         self.update_seconds += time.perf_counter() - tick
         for key, value in metrics.items():
             value = float(value)
             if not np.isfinite(value):
                 self._diverged(f"{key.removeprefix('td3/')} became {value}")
-            self.train_metrics[key] = value
+
+    def _take_td3_means(self) -> None:
+        """TD3's metrics averaged over the updates since the last log (then reset)."""
+        for key, (total, count) in self.td3_totals.items():
+            self.train_metrics[key] = float(total) / count
+        self.td3_totals = {}
 
     def _rewards(self, batch: TransitionBatch, goals: np.ndarray) -> np.ndarray:
         """The configured reward of each transition for its relabeled goal."""
@@ -495,6 +505,7 @@ class RIGTrainer:
             self.eval_envs, self.agent.goal_policy(), self.horizon, seed=c.seed + c.eval.seed_offset
         )
         self.eval_metrics = result.metrics
+        self._take_td3_means()
         elapsed = self.rl_seconds
         if self._episode_start is not None:
             elapsed += time.perf_counter() - self._episode_start
@@ -559,6 +570,7 @@ class RIGTrainer:
                 },
                 "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
                 "train_metrics": self.train_metrics,
+                "td3_totals": {k: (float(t), c) for k, (t, c) in self.td3_totals.items()},
                 "progress_rows": self.logger.rows,
                 "representation_rows": self.representation_rows,
                 "env_goals": self.env_goals,
@@ -590,6 +602,7 @@ class RIGTrainer:
         self.last_finetune = tuple(counters.get("last_finetune", (0, 0)))
         self.last_checkpoint_steps = self.env_steps
         self.train_metrics = dict(state["train_metrics"])
+        self.td3_totals = dict(state.get("td3_totals", {}))
         self.representation_rows = list(state.get("representation_rows", []))
         self.env_goals = state["env_goals"]
         self._encode_env_goals()
