@@ -80,10 +80,11 @@ def probe_data(env, n: int, seed: int) -> ProbeData:
 
 
 def object_dimensions(names: tuple[str, ...]) -> dict[str, list[int]]:
-    """State dimensions grouped by object, from their names: ``hand_x``, ``hand_y`` -> hand."""
+    """State dimensions grouped by object, from their names: ``hand_x``, ``hand_y`` -> hand;
+    names without an object prefix (``x``, ``y``) make one object, ``state``."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        groups.setdefault(name.rsplit("_", 1)[0], []).append(i)
+        groups.setdefault(name.rsplit("_", 1)[0] if "_" in name else "state", []).append(i)
     return groups
 
 
