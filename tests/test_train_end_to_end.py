@@ -111,3 +111,20 @@ def test_logged_td3_metrics_are_means_over_the_updates_since_the_last_log(tmp_pa
         window = [v for n, v in returned if previous < n <= updates]
         assert value == pytest.approx(np.mean(window)) and len(window) > 1
         previous = updates
+
+
+def test_stored_latent_goals_are_latents_of_stored_images(tmp_path):
+    from rig.cli import train_config
+    from rig.trainer import RIGTrainer
+
+    flags = [a for a in TINY if a != "--quiet"]
+    out = tmp_path / "run"
+    out.mkdir()
+    config = train_config([*flags, "--imagined-goals", "stored-latents", "--out", str(out)])
+    trainer = RIGTrainer(config, out, progress=False)
+    trainer._prepare()  # exploration, pretraining, the first refresh (the buffer is empty)
+    stored = trainer._encode(trainer.dataset)
+    goals = trainer._sample_prior(64)
+    distances = np.linalg.norm(goals[:, None] - stored[None], axis=-1).min(axis=1)
+    assert np.all(distances == 0)
+    assert len({g.tobytes() for g in goals}) > 32  # drawn across the stored images

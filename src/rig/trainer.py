@@ -153,6 +153,9 @@ class RIGTrainer:
         )
         self.env_goals: np.ndarray | None = None
         """Task goals (``relabel.env``): the representation's goal entries, encoded as needed."""
+        self.stored_goal_latents: np.ndarray | None = None
+        """Latents of the stored images at the last refresh (``imagined_goals``
+        ``stored-latents``)."""
         self.env_goal_latents: np.ndarray | None = None
         if c.relabel.env > 0 and not hasattr(self.env.unwrapped, "sample_goals"):
             raise ValueError(f"relabel.env > 0 needs a task with sample_goals; {c.env} has none")
@@ -183,6 +186,10 @@ class RIGTrainer:
 
     # ----- goal sources -----------------------------------------------------
     def _sample_prior(self, n: int) -> np.ndarray:
+        """Imagined goals: from the fitted prior, or latents of stored images."""
+        pool = self.stored_goal_latents
+        if self.config.imagined_goals == "stored-latents" and pool is not None:
+            return pool[self.rng.integers(len(pool), size=n)]
         return self.prior.sample(n, self.rng)
 
     def _sample_env_goals(self, n: int) -> np.ndarray:
@@ -211,6 +218,8 @@ class RIGTrainer:
         self._encode_env_goals()
         latents = np.concatenate([self._encode(self.dataset), self.buffer.stored_latents()])
         self.prior = FittedPrior.fit(latents)
+        if self.config.imagined_goals == "stored-latents":
+            self.stored_goal_latents = latents.astype(np.float32)
         self.agent.prior = self.prior
         self._report_representation()
 
@@ -402,7 +411,7 @@ class RIGTrainer:
         c = self.config
         key = self.representation.observation_key
         if c.rollout_goals == "prior":
-            goal_latent = self.prior.sample(1, self.rng)
+            goal_latent = self._sample_prior(1)
             goal_image = self.agent.decode(goal_latent)[0]
             obs, _ = self.env.reset(seed=int(self.rng.integers(2**31)))
         else:
@@ -559,6 +568,7 @@ class RIGTrainer:
                 "representation": self.representation.state_dict(),
                 "vae_trainer": self.vae_trainer.state_dict() if self.vae_trainer else None,
                 "prior": self.prior.state_dict(),
+                "stored_goal_latents": self.stored_goal_latents,
                 "td3": self.td3.state_dict(),
                 "spaces": dataclasses.asdict(self.spaces),
                 "counters": {
@@ -596,6 +606,7 @@ class RIGTrainer:
         self.td3.load_state_dict(state["td3"])
         self.prior = FittedPrior(**state["prior"])
         self.agent.prior = self.prior
+        self.stored_goal_latents = state.get("stored_goal_latents")
         counters = state["counters"]
         self.env_steps, self.episodes = counters["env_steps"], counters["episodes"]
         self.rl_seconds, self.update_seconds = counters["rl_seconds"], counters["update_seconds"]
