@@ -269,3 +269,33 @@ def test_interrupted_is_raised_by_the_library_too(tmp_path, monkeypatch):
     config = train_config([*(a for a in TINY if a != "--quiet"), "--out", str(tmp_path / "run")])
     with pytest.raises(Interrupted, match="step 7 of 20"):
         trainer_module.train(config, progress=False)
+
+
+def test_first_ctrl_c_asks_to_stop_and_the_second_stops_at_once():
+    from rig.interrupt import StopRequest
+
+    before = signal.getsignal(signal.SIGINT)
+    with StopRequest(announce=False) as stop:
+        assert not stop()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs between bytecodes of this thread
+        assert stop() and stop.requested
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_check_run_dir_says_what_it_would_delete(tmp_path):
+    from rig.trainer import RunDirectoryExists, check_run_dir
+
+    assert check_run_dir(tmp_path / "new", overwrite=False) is False
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(b"")
+    assert check_run_dir(run, overwrite=True) is True
+    with pytest.raises(RunDirectoryExists, match=f"pass --resume {run}"):
+        check_run_dir(run, overwrite=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RunDirectoryExists, match="is a file"):
+        check_run_dir(tmp_path / "file", overwrite=True)
