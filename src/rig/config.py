@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 
 @dataclass(frozen=True)
-class VAEConfig:
-    """The beta-VAE and its training schedule."""
+class RepresentationConfig:
+    """The learned representation (beta-VAE, autoencoder or spatial autoencoder) and its
+    training schedule; the ``vae`` section of a configuration (``--vae.*`` flags)."""
 
     latent_dim: int = 4
     """Size of the latent space."""
@@ -160,7 +161,7 @@ class Config:
     """Checkpoint at the first episode end after every this many env steps (0: only at the end)."""
     save_buffer: bool = False
     """Save the replay buffer with each checkpoint, so that ``--resume`` is exact."""
-    vae: VAEConfig = field(default_factory=VAEConfig)
+    vae: RepresentationConfig = field(default_factory=RepresentationConfig)
     td3: TD3Config = field(default_factory=TD3Config)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     relabel: RelabelConfig = field(default_factory=RelabelConfig)

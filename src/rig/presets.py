@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from rig.config import Config, RelabelConfig, VAEConfig, flatten, replace_fields
+from rig.config import Config, RelabelConfig, RepresentationConfig, flatten, replace_fields
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def _baseline(representation: str, **changes) -> Config:
 
 
 def _vae(**changes) -> Config:
-    return Config(vae=VAEConfig(**changes))
+    return Config(vae=RepresentationConfig(**changes))
 
 
 _METHODS = [
@@ -77,7 +77,7 @@ _METHODS = [
         "DSAE: spatial-autoencoder feature points (16), goal-conditioned Q, "
         "feature-distance reward",
         "Section 5, Figure 3",
-        _baseline("spatial-ae", vae=VAEConfig(latent_dim=32)),
+        _baseline("spatial-ae", vae=RepresentationConfig(latent_dim=32)),
     ),
     Method(
         "rig-log-prob",

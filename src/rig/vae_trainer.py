@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rig.config import VAEConfig
+from rig.config import RepresentationConfig
 from rig.vae import images_to_tensor
 
 ImageSampler = Callable[[int], np.ndarray]
@@ -27,7 +27,7 @@ class VAETrainer:
         self,
         vae: nn.Module,
         dataset: np.ndarray,
-        config: VAEConfig,
+        config: RepresentationConfig,
         rng: np.random.Generator,
     ):
         self.vae = vae
