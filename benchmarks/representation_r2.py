@@ -27,7 +27,7 @@ import torch
 
 from rig import artifacts
 from rig.cli import train_config
-from rig.diagnostics import probe_data, representation_report
+from rig.diagnostics import probe_data, report_values, representation_report
 from rig.envs import make
 from rig.exploration import collect_exploration_images
 from rig.representations import make_representation
@@ -93,15 +93,9 @@ def main() -> int:
     print("\n| task | R^2 per true-state dimension (held-out) | min | latent distance falls |")
     print("|---|---|---|---|")
     for task, report in finals.items():
-        r2 = ", ".join(
-            f"{k.removeprefix('repr/r2_')} {v:.3f}"
-            for k, v in report.items()
-            if k.startswith("repr/r2_") and k != "repr/r2_min"
-        )
-        monotone = ", ".join(
-            f"{k.removeprefix('repr/monotone_')} {v:.3f}"
-            for k, v in report.items()
-            if k.startswith("repr/monotone_") and k != "repr/monotone_min"
+        r2, monotone = (
+            ", ".join(f"{n} {v:.3f}" for n, v in report_values(report, kind).items())
+            for kind in ("r2", "monotone")
         )
         print(f"| {task} | {r2} | {report['repr/r2_min']:.3f} | {monotone or '-'} |")
     return 0

@@ -64,7 +64,7 @@ def test_eval_prints_mean_spread_and_interval(tiny_run, capsys):
     r2, monotone = r2.splitlines()[1:], monotone.splitlines()[1:]
     assert [line.split()[0] for line in r2] == ["x", "y"]
     assert all(float(line.split()[1]) <= 1 for line in r2)
-    assert [line.split()[0] for line in monotone] == ["state"]  # the point: one object
+    assert [line.split()[0] for line in monotone] == ["object"]  # the point: one object
     assert 0 <= float(monotone[0].split()[1]) <= 1
     assert main(["eval", "--run", str(tiny_run), "--episodes", "0"]) == 2
 

@@ -125,7 +125,7 @@ def _train(argv: list[str]) -> int:
 def _eval(argv: list[str]) -> int:
     from rig.agent import Agent
     from rig.checkpoint import load_checkpoint
-    from rig.diagnostics import probe_data, representation_report
+    from rig.diagnostics import probe_data, report_values, representation_report
     from rig.envs import make, make_vector
     from rig.evaluate import evaluate_batched, summarize
 
@@ -169,24 +169,20 @@ def _eval(argv: list[str]) -> int:
     if hasattr(env.unwrapped, "sample_goals"):
         data = probe_data(env, args.probe_states, seed)
         report = representation_report(agent.encode, data)
-        print(
-            f"representation: held-out R^2 of each true-state dimension from the latents "
-            f"({args.probe_states} fresh goal states)"
+        sections = (
+            ("r2", "held-out R^2 of each true-state dimension from the latents"),
+            (
+                "monotone",
+                "fraction of the steps of straight moves of each object toward a goal "
+                "along which the latent distance falls (1: the reward follows every push)",
+            ),
         )
-        for name in data.names:
-            print(f"  {name:<12}{report[f'repr/r2_{name}']:>8.3f}")
-        monotone = {
-            k.removeprefix("repr/monotone_"): v
-            for k, v in report.items()
-            if k.startswith("repr/monotone_") and k != "repr/monotone_min"
-        }
-        if monotone:
-            print(
-                "representation: fraction of the steps of straight moves of each object toward "
-                "a goal along which the latent distance falls (1: the reward follows every push)"
-            )
-            for name, value in monotone.items():
-                print(f"  {name:<12}{value:>8.3f}")
+        for kind, title in sections:
+            values = report_values(report, kind)
+            if values:
+                print(f"representation: {title} ({args.probe_states} fresh goal states)")
+                for name, value in values.items():
+                    print(f"  {name:<12}{value:>8.3f}")
     return 0
 
 

@@ -81,10 +81,10 @@ def probe_data(env, n: int, seed: int) -> ProbeData:
 
 def object_dimensions(names: tuple[str, ...]) -> dict[str, list[int]]:
     """State dimensions grouped by object, from their names: ``hand_x``, ``hand_y`` -> hand;
-    names without an object prefix (``x``, ``y``) make one object, ``state``."""
+    names without an object prefix (``x``, ``y``) make one object, ``object``."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        groups.setdefault(name.rsplit("_", 1)[0] if "_" in name else "state", []).append(i)
+        groups.setdefault(name.rsplit("_", 1)[0] if "_" in name else "object", []).append(i)
     return groups
 
 
@@ -162,6 +162,17 @@ def probe_r2(
     sse = ((predicted - truth) ** 2).sum(0)
     sst = ((truth - truth.mean(0)) ** 2).sum(0)
     return 1.0 - sse / np.maximum(sst, 1e-12)
+
+
+def report_values(report: dict[str, float], kind: str) -> dict[str, float]:
+    """One part of a report by name, without its minimum: ``kind`` ``"r2"`` gives
+    ``{"hand_x": ..., ...}``, ``"monotone"`` gives ``{"hand": ..., "puck0": ...}``."""
+    prefix = f"repr/{kind}_"
+    return {
+        k.removeprefix(prefix): v
+        for k, v in report.items()
+        if k.startswith(prefix) and k != f"{prefix}min"
+    }
 
 
 def monotone_fraction(encode: Callable[[np.ndarray], np.ndarray], pushes: np.ndarray) -> float:

@@ -33,7 +33,7 @@ from rig.checkpoint import (
     save_state,
 )
 from rig.config import Config
-from rig.diagnostics import ProbeData, probe_data, representation_report
+from rig.diagnostics import ProbeData, probe_data, report_values, representation_report
 from rig.envs import check_eval_task, check_task, make, make_vector
 from rig.evaluate import evaluate, evaluate_batched
 from rig.exploration import collect_exploration_images
@@ -363,37 +363,37 @@ class RIGTrainer:
         return not budget or (self.env_steps - steps) * budget >= self.buffer.num_frames
 
     def _warn_if_objects_missed(self) -> None:
-        """Say, before RL starts, which true-state dimensions the latents do not carry."""
+        """Say, before RL starts, which true-state dimensions the latents do not carry and
+        which objects' moves their distance does not reward."""
         if not self.representation_rows or not self.progress:
             return
         report = self.representation_rows[-1]
-        r2 = {k.removeprefix("repr/r2_"): v for k, v in report.items() if k.startswith("repr/r2_")}
-        r2.pop("min", None)
-        table = ", ".join(f"{name} {value:.2f}" for name, value in r2.items())
-        tqdm.write(f"representation R^2 on fresh goal states: {table}")
-        missed = [name for name, value in r2.items() if value < REPRESENTATION_R2_WARNING]
-        if missed:
-            tqdm.write(
-                f"warning: the latents barely carry {', '.join(missed)} (R^2 < "
-                f"{REPRESENTATION_R2_WARNING}); RL cannot learn to move what the representation "
-                "misses: consider more --vae.pretrain-steps, a larger --vae.latent-dim or a "
-                "smaller --vae.beta (see vae.png)"
-            )
-        monotone = {
-            k.removeprefix("repr/monotone_"): v
-            for k, v in report.items()
-            if k.startswith("repr/monotone_") and k != "repr/monotone_min"
-        }
-        if monotone:
-            table = ", ".join(f"{name} {value:.2f}" for name, value in monotone.items())
-            tqdm.write(f"latent distance falls along straight moves toward a goal: {table}")
-            folded = [n for n, v in monotone.items() if v < REPRESENTATION_MONOTONE_WARNING]
-            if folded:
-                tqdm.write(
-                    f"warning: moving {', '.join(folded)} toward a goal often raises the latent "
-                    "distance (the latent space folds), so the reward does not teach that move: "
-                    "see representation.png and docs/task_protocols.md"
-                )
+        checks = (
+            (
+                "r2",
+                "representation R^2 on fresh goal states",
+                REPRESENTATION_R2_WARNING,
+                "warning: the latents barely carry {} (R^2 < {}); RL cannot learn to move what the "
+                "representation misses: consider more --vae.pretrain-steps, a larger "
+                "--vae.latent-dim or a smaller --vae.beta (see vae.png)",
+            ),
+            (
+                "monotone",
+                "latent distance falls along straight moves toward a goal",
+                REPRESENTATION_MONOTONE_WARNING,
+                "warning: moving {} toward a goal often raises the latent distance (below {} of "
+                "the steps: the latent space folds), so the reward does not teach that move: see "
+                "representation.png and docs/task_protocols.md",
+            ),
+        )
+        for kind, title, threshold, warning in checks:
+            values = report_values(report, kind)
+            if not values:
+                continue
+            tqdm.write(f"{title}: " + ", ".join(f"{n} {v:.2f}" for n, v in values.items()))
+            below = [name for name, value in values.items() if value < threshold]
+            if below:
+                tqdm.write(warning.format(", ".join(below), threshold))
 
     def _finetune_vae(self) -> dict[str, float]:
         """Line 23: fine-tune on the dataset and replay images, then refresh every latent."""
