@@ -57,7 +57,7 @@ def measure(
         losses = trainer.train(steps)
         done += steps
         seconds = time.perf_counter() - tick
-        report = representation_report(vae.encode_images, probe)
+        report = representation_report(vae.features, probe)
         cells = ", ".join(f"{k.removeprefix('repr/r2_')} {v:.3f}" for k, v in report.items())
         print(
             f"  VAE step {done:>6,}: {cells}; test loss {losses['vae/test_loss']:.1f}; "
@@ -65,10 +65,10 @@ def measure(
         )
     if vae_grid is not None:
         shown = trainer.test_images[:8]
-        prior = FittedPrior.fit(vae.encode_images(dataset))
+        prior = FittedPrior.fit(vae.features(dataset))
         artifacts.save_vae_grid(
             shown,
-            vae.decode_to_images(vae.encode_images(shown)),
+            vae.decode_to_images(vae.features(shown)),
             vae.decode_to_images(prior.sample(8, np.random.default_rng(0))),
             vae_grid / f"{task}_vae.png",
         )

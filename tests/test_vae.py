@@ -77,7 +77,7 @@ def test_images_to_tensor_checks_input():
 def test_encode_and_decode_images_round_types():
     vae = ConvVAE(48, latent_dim=4)
     images = np.random.default_rng(0).integers(0, 256, (7, 48, 48, 3), dtype=np.uint8)
-    z = vae.encode_images(images, batch_size=3)
+    z = vae.features(images, batch_size=3)
     assert z.shape == (7, 4) and z.dtype == np.float32
     mu = vae.encode(images_to_tensor(images))[0].detach().numpy()
     np.testing.assert_allclose(z, mu, atol=1e-5)

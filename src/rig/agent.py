@@ -61,7 +61,7 @@ class Agent:
 
     def encode(self, observations: np.ndarray) -> np.ndarray:
         """Features of a batch of observations (encoder means for images)."""
-        return self.representation.encode_images(observations)
+        return self.representation.features(observations)
 
     def decode(self, latents: np.ndarray) -> np.ndarray | None:
         """Images of latents, for representations with a decoder (else None)."""

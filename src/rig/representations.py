@@ -2,7 +2,7 @@
 
 Every representation maps a batch of observations (the values of its
 ``observation_key``, or of ``goal_key`` for goals) to the feature vectors the
-TD3 networks see, with :meth:`encode_images` (named for the common case):
+TD3 networks see, with ``features(observations)``:
 
 * ``vae``: beta-VAE encoder means (RIG);
 * ``ae``: a plain autoencoder's codes (L&R);
@@ -35,7 +35,7 @@ class StateIdentity(nn.Module):
         super().__init__()
         self.latent_dim = state_dim
 
-    def encode_images(self, states: np.ndarray) -> np.ndarray:
+    def features(self, states: np.ndarray) -> np.ndarray:
         return np.asarray(states, dtype=np.float32).reshape(len(states), self.latent_dim)
 
 
@@ -51,7 +51,7 @@ class RawPixels(nn.Module):
         super().__init__()
         self.image_size = image_size
 
-    def encode_images(self, images: np.ndarray) -> np.ndarray:
+    def features(self, images: np.ndarray) -> np.ndarray:
         return np.asarray(images, dtype=np.uint8)
 
 

@@ -66,7 +66,7 @@ class SpatialAutoencoder(nn.Module):
         recon = (self.decode(self.encoder(x)) - self._target(x)).pow(2).sum(dim=1).mean()
         return {"loss": recon, "recon": recon}
 
-    def encode_images(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    def features(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Feature points of uint8 images (N, H, W, 3), float32 (N, latent_dim)."""
         device = next(self.parameters()).device
         return encode_in_batches(self.encoder, images, self.latent_dim, device, batch_size)

@@ -202,7 +202,7 @@ class RIGTrainer:
 
     # ----- representation ---------------------------------------------------
     def _encode(self, observations: np.ndarray) -> np.ndarray:
-        return self.representation.encode_images(observations)
+        return self.representation.features(observations)
 
     def _cached(self, latent: np.ndarray) -> np.ndarray:
         """What the buffer caches for one encoded observation (nothing for raw pixels)."""

@@ -111,7 +111,7 @@ class ConvVAE(nn.Module):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
         return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
 
-    def encode_images(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    def features(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Encoder means for uint8 images (N, H, W, 3), as a float32 array (N, latent_dim)."""
         device = next(self.parameters()).device
         return encode_in_batches(
