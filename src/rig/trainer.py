@@ -333,7 +333,7 @@ class RIGTrainer:
                 "config": self.config.to_dict(),
                 "representation": self.representation.state_dict(),
                 "vae_trainer": self.vae_trainer.state_dict(),
-                "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
+                "rng": self._rng_state(),
                 "train_metrics": self.train_metrics,
                 "env_goals": self.env_goals,
             },
@@ -341,14 +341,28 @@ class RIGTrainer:
 
     def load_pretraining(self, state: dict) -> None:
         """Restore VAE pretraining saved by :meth:`_save_pretraining` (with its dataset)."""
-        self.representation.load_state_dict(state["representation"])
-        self.dataset = np.load(self.run_dir / DATASET_FILE)
-        self.vae_trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
-        self.vae_trainer.load_state_dict(state["vae_trainer"])
-        self.rng.bit_generator.state = state["rng"]["numpy"]
-        torch.set_rng_state(state["rng"]["torch"])
+        self._load_representation(state)
+        self._load_rng(state)
         self.train_metrics = dict(state["train_metrics"])
         self.env_goals = state["env_goals"]
+
+    def _load_representation(self, state: dict) -> None:
+        """The representation's weights; for a learned one, its dataset and trainer too."""
+        self.representation.load_state_dict(state["representation"])
+        self.representation.eval()
+        if self.representation.trainable:
+            self.dataset = np.load(self.run_dir / DATASET_FILE)
+            self.vae_trainer = VAETrainer(
+                self.representation, self.dataset, self.config.vae, self.rng
+            )
+            self.vae_trainer.load_state_dict(state["vae_trainer"])
+
+    def _rng_state(self) -> dict:
+        return {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()}
+
+    def _load_rng(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        torch.set_rng_state(state["rng"]["torch"])
 
     def _finetune_due(self) -> bool:
         """Line 23's schedule: every K episodes, and, once the buffer is large, only as often
@@ -578,7 +592,7 @@ class RIGTrainer:
                     "update_seconds": self.update_seconds,
                     "last_finetune": list(self.last_finetune),
                 },
-                "rng": {"numpy": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
+                "rng": self._rng_state(),
                 "train_metrics": self.train_metrics,
                 "td3_totals": {k: (float(t), c) for k, (t, c) in self.td3_totals.items()},
                 "progress_rows": self.logger.rows,
@@ -595,14 +609,7 @@ class RIGTrainer:
 
     def load_state(self, state: dict) -> None:
         """Restore a checkpoint written by :meth:`save_checkpoint` (and its buffer, if saved)."""
-        self.representation.load_state_dict(state["representation"])
-        self.representation.eval()
-        if self.representation.trainable:
-            self.dataset = np.load(self.run_dir / DATASET_FILE)
-            self.vae_trainer = VAETrainer(
-                self.representation, self.dataset, self.config.vae, self.rng
-            )
-            self.vae_trainer.load_state_dict(state["vae_trainer"])
+        self._load_representation(state)
         self.td3.load_state_dict(state["td3"])
         self.prior = FittedPrior(**state["prior"])
         self.agent.prior = self.prior
@@ -621,8 +628,7 @@ class RIGTrainer:
             with np.load(self.run_dir / state["buffer_file"]) as arrays:
                 self.buffer.load_state_dict(dict(arrays))
         self.buffer_files = (None, state["buffer_file"])
-        self.rng.bit_generator.state = state["rng"]["numpy"]
-        torch.set_rng_state(state["rng"]["torch"])
+        self._load_rng(state)
         self.logger = Logger(self.run_dir, state["progress_rows"])
 
     # ----- the end ------------------------------------------------------------
