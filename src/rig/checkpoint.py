@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +65,21 @@ def _atomic_write(path: Path, write, keep_previous: Path | None = None) -> Path:
             ) from None
         raise
     if keep_previous is not None and path.exists():
-        os.replace(path, keep_previous)
+        _keep_copy(path, keep_previous)
     os.replace(tmp, path)
     return path
+
+
+def _keep_copy(path: Path, copy: Path) -> None:
+    """Make ``copy`` hold ``path``'s current contents while ``path`` stays in place (a hard
+    link where the file system has them), so that no moment is left without ``path``."""
+    staged = copy.with_name(copy.name + ".tmp")
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(path, staged)
+    except OSError:
+        shutil.copyfile(path, staged)
+    os.replace(staged, copy)
 
 
 def save_state(path: Path, payload: dict, keep_previous: Path | None = None) -> Path:
