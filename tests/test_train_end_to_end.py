@@ -128,3 +128,26 @@ def test_stored_latent_goals_are_latents_of_stored_images(tmp_path):
     distances = np.linalg.norm(goals[:, None] - stored[None], axis=-1).min(axis=1)
     assert np.all(distances == 0)
     assert len({g.tobytes() for g in goals}) > 32  # drawn across the stored images
+
+
+@pytest.mark.parametrize("source", ["exploration-prior", "exploration-latents", "fitted-prior"])
+def test_imagined_goals_come_from_the_chosen_images(tmp_path, source):
+    from rig.cli import train_config
+    from rig.trainer import RIGTrainer
+
+    flags = [a for a in TINY if a != "--quiet"]
+    out = tmp_path / "run"
+    out.mkdir()
+    config = train_config([*flags, "--imagined-goals", source, "--out", str(out)])
+    trainer = RIGTrainer(config, out, progress=False)
+    trainer.run()
+    trainer._refresh_representation()  # the replay buffer now holds 300 frames
+    exploration = trainer._encode(trainer.dataset)
+    every_image = np.concatenate([exploration, trainer.buffer.stored_latents()])
+    fitted_to = every_image if source == "fitted-prior" else exploration
+    np.testing.assert_allclose(trainer.prior.mean, fitted_to.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(trainer.prior.std, fitted_to.std(0), rtol=1e-4, atol=1e-5)
+    if source == "exploration-latents":
+        goals = trainer._sample_prior(64)
+        distances = np.linalg.norm(goals[:, None] - exploration[None], axis=-1).min(axis=1)
+        assert np.all(distances == 0)

@@ -137,11 +137,14 @@ class Config:
     rollout_goals: Literal["prior", "env"] = "prior"
     """Goals of exploration episodes: imagined (sampled from the fitted prior) or the
     task's own goal images (what the paper gave every baseline)."""
-    imagined_goals: Literal["fitted-prior", "stored-latents"] = "fitted-prior"
-    """Where imagined goals (exploration and ``relabel.prior``) come from: the diagonal
-    Gaussian fitted to the latents of every stored image (the paper's fitted prior), or the
-    latent of one stored image drawn at random (the latents' own distribution, tails
-    included)."""
+    imagined_goals: Literal[
+        "fitted-prior", "exploration-prior", "stored-latents", "exploration-latents"
+    ] = "fitted-prior"
+    """Where imagined goals (exploration and ``relabel.prior``) come from: a diagonal Gaussian
+    fitted to the latents of every stored image (exploration data and replay: the paper's
+    fitted prior) or of the exploration images only (the VAE's pretraining data, as the
+    original code fitted it), or the latent of one such image drawn at random (the latents'
+    own distribution, tails included)."""
     steps: int = 3000
     """Environment steps of RL training (after the exploration data)."""
     seed: int = 0

@@ -154,8 +154,8 @@ class RIGTrainer:
         self.env_goals: np.ndarray | None = None
         """Task goals (``relabel.env``): the representation's goal entries, encoded as needed."""
         self.stored_goal_latents: np.ndarray | None = None
-        """Latents of the stored images at the last refresh (``imagined_goals``
-        ``stored-latents``)."""
+        """Latents imagined goals are drawn from, as of the last refresh (``imagined_goals``
+        ``stored-latents`` or ``exploration-latents``)."""
         self.env_goal_latents: np.ndarray | None = None
         if c.relabel.env > 0 and not hasattr(self.env.unwrapped, "sample_goals"):
             raise ValueError(f"relabel.env > 0 needs a task with sample_goals; {c.env} has none")
@@ -188,7 +188,7 @@ class RIGTrainer:
     def _sample_prior(self, n: int) -> np.ndarray:
         """Imagined goals: from the fitted prior, or latents of stored images."""
         pool = self.stored_goal_latents
-        if self.config.imagined_goals == "stored-latents" and pool is not None:
+        if self.config.imagined_goals.endswith("-latents") and pool is not None:
             return pool[self.rng.integers(len(pool), size=n)]
         return self.prior.sample(n, self.rng)
 
@@ -216,9 +216,11 @@ class RIGTrainer:
         """After a representation update: re-encode the buffer and task goals, refit the prior."""
         self.buffer.refresh_latents(self._encode)
         self._encode_env_goals()
-        latents = np.concatenate([self._encode(self.dataset), self.buffer.stored_latents()])
+        latents = self._encode(self.dataset)
+        if not self.config.imagined_goals.startswith("exploration-"):
+            latents = np.concatenate([latents, self.buffer.stored_latents()])
         self.prior = FittedPrior.fit(latents)
-        if self.config.imagined_goals == "stored-latents":
+        if self.config.imagined_goals.endswith("-latents"):
             self.stored_goal_latents = latents.astype(np.float32)
         self.agent.prior = self.prior
         self._report_representation()
