@@ -36,7 +36,7 @@ import torch
 
 from rig.cli import train_config
 from rig.exploration import collect_exploration_images
-from rig.trainer import RIGTrainer
+from rig.workspace import Workspace
 
 
 def timed(fn, repeats: int = 1) -> float:
@@ -47,12 +47,12 @@ def timed(fn, repeats: int = 1) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def fill(trainer: RIGTrainer, transitions: int) -> None:
+def fill(workspace: Workspace, transitions: int) -> None:
     """Append episodes made of already-stored frames until the buffer holds ``transitions``."""
-    buffer, horizon = trainer.buffer, trainer.horizon
-    frames = trainer.dataset
-    latent = np.zeros(trainer.latent_dim, np.float32)
-    action = np.zeros(trainer.action_high.shape, np.float32)
+    buffer, horizon = workspace.buffer, workspace.horizon
+    frames = workspace.representation_training.dataset
+    latent = np.zeros(workspace.agent.representation.latent_dim, np.float32)
+    action = np.zeros(workspace.spaces.action_dim, np.float32)
     i = 0
     while buffer.num_transitions < transitions:
         buffer.start_episode(frames[i % len(frames)], latent, latent, frames[i % len(frames)])
@@ -61,7 +61,7 @@ def fill(trainer: RIGTrainer, transitions: int) -> None:
             buffer.add_step(action, frames[i % len(frames)], latent, False)
 
 
-def make_trainer(out: Path, args, buffer_size: int | None = None) -> RIGTrainer:
+def make_workspace(out: Path, args, buffer_size: int | None = None) -> Workspace:
     config = train_config(
         [
             "--env",
@@ -78,9 +78,9 @@ def make_trainer(out: Path, args, buffer_size: int | None = None) -> RIGTrainer:
     )
     if buffer_size:
         config = dataclasses.replace(config, buffer_size=buffer_size)
-    trainer = RIGTrainer(config, out, progress=False)
-    trainer._prepare()
-    return trainer
+    workspace = Workspace(config, out, progress=False)
+    workspace._prepare()
+    return workspace
 
 
 def interval_steps(config, frames: int, bounded: bool, horizon: int = 100) -> float:
@@ -90,7 +90,7 @@ def interval_steps(config, frames: int, bounded: bool, horizon: int = 100) -> fl
 
 
 def finetune_schedule(config, horizon: int = 100) -> tuple[int, int]:
-    """Fine-tuning rounds of a full run and the frames they re-encode (the trainer's rule)."""
+    """Fine-tuning rounds of a full run and the frames they re-encode (the workspace's rule)."""
     rounds = frames_refreshed = last_step = last_episode = 0
     for episode in range(1, config.steps // horizon + 1):
         step = episode * horizon
@@ -107,39 +107,42 @@ def finetune_schedule(config, horizon: int = 100) -> tuple[int, int]:
 def phases(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        trainer = make_trainer(Path(tmp), args)
+        workspace = make_workspace(Path(tmp), args)
         prepare = time.perf_counter() - start
-        c = trainer.config
+        c = workspace.config
         protocol = train_config(["--env", "pusher"])
-        vae_step = timed(lambda: trainer.vae_trainer.train(100)) / 100
+        vae_step = timed(lambda: workspace.representation_training.trainer.train(100)) / 100
 
         explore = (
             timed(
                 lambda: collect_exploration_images(
-                    trainer.env, c.exploration, trainer.horizon, trainer.rng
+                    workspace.env, c.exploration, workspace.horizon, workspace.rng
                 )
             )
             / c.exploration.num_images
         )
 
-        trainer.config = dataclasses.replace(c, learning_starts=10**9, steps=10**9)
+        workspace.config = dataclasses.replace(c, learning_starts=10**9, steps=10**9)
         bar = type(
             "Bar", (), {"update": lambda self, n: None, "set_postfix": lambda *a, **k: None}
         )()
-        episode = timed(lambda: trainer._run_episode(bar), 3)
-        step = episode / trainer.horizon
-        trainer.config = c
-        update = timed(lambda: trainer._train_td3(1), 200)
+        episode = timed(lambda: workspace._run_episode(bar), 3)
+        step = episode / workspace.horizon
+        workspace.config = c
+        update = timed(lambda: workspace.learner.train(1), 200)
         finetune = timed(
-            lambda: trainer.vae_trainer.train(c.vae.finetune_steps, trainer.buffer.sample_images), 2
+            lambda: workspace.representation_training.trainer.train(
+                c.vae.finetune_steps, workspace.buffer.sample_images
+            ),
+            2,
         )
-        evaluation = timed(trainer._evaluate_and_log, 2)
+        evaluation = timed(workspace._evaluate_and_log, 2)
         refresh = {}
         for transitions in args.sizes:
-            fill(trainer, transitions)
-            refresh[transitions] = timed(trainer._refresh_representation)
+            fill(workspace, transitions)
+            refresh[transitions] = timed(lambda: workspace.representation_training.refresh(0))
             print(
-                f"refresh at {trainer.buffer.num_frames:,} stored frames: "
+                f"refresh at {workspace.buffer.num_frames:,} stored frames: "
                 f"{refresh[transitions]:.2f} s",
                 flush=True,
             )
@@ -154,7 +157,7 @@ def phases(args) -> int:
     print(f"  TD3 update: {1000 * update:.2f} ms ({c.td3.updates_per_step} per env step)")
     print(f"  VAE fine-tuning round ({c.vae.finetune_steps} steps): {finetune:.2f} s")
     print(
-        f"  evaluation ({c.eval.episodes} goals x {trainer.horizon} steps, batched): "
+        f"  evaluation ({c.eval.episodes} goals x {workspace.horizon} steps, batched): "
         f"{evaluation:.2f} s every {protocol.eval.every_steps:,} steps"
     )
 
@@ -203,20 +206,20 @@ def phases(args) -> int:
 def memory(args) -> int:
     capacity = 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = make_trainer(Path(tmp), args, buffer_size=capacity)
-        buffer = trainer.buffer
-        size = buffer.frames.nbytes + buffer.latents.nbytes + buffer.rollout_goal_images.nbytes
+        workspace = make_workspace(Path(tmp), args, buffer_size=capacity)
+        buffer = workspace.buffer
+        size = buffer.nbytes
         start = time.perf_counter()
-        fill(trainer, capacity)
+        fill(workspace, capacity)
         print(
             f"filled {buffer.num_transitions:,} transitions in {time.perf_counter() - start:.0f} s"
         )
         start = time.perf_counter()
-        trainer._refresh_representation()
+        workspace.representation_training.refresh(0)
         print(f"refresh of {buffer.num_frames:,} frames: {time.perf_counter() - start:.0f} s")
         for _ in range(20):
-            trainer._train_td3(1)
-            trainer.vae_trainer.train(1, buffer.sample_images)
+            workspace.learner.train(1)
+            workspace.representation_training.trainer.train(1, buffer.sample_images)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         print(
             f"buffer {size / 2**30:.2f} GiB; process peak {peak / 2**30:.2f} GiB; "

@@ -43,8 +43,7 @@ import numpy as np
 import torch
 
 import rig.envs
-from rig.config import NoiseConfig, TD3Config
-from rig.noise import ExplorationNoise
+from rig.config import TD3Config
 from rig.replay import ReplayBuffer
 from rig.td3 import TD3
 
@@ -180,12 +179,6 @@ def steady_rate(steps_and_seconds: list[tuple[float, float]]) -> float:
     return (s1 - s0) / (t1 - t0)
 
 
-def rig_methods() -> set[str]:
-    from rig.presets import METHODS
-
-    return set(METHODS)
-
-
 def rig_train_rate(method: str, window: int, buffer_size: int, seed: int) -> float:
     """Steady RL-phase env steps/s of ``rig train``, from its ``progress.csv``.
 
@@ -234,60 +227,6 @@ def rig_train_rate(method: str, window: int, buffer_size: int, seed: int) -> flo
         with open(Path(out) / "progress.csv") as f:
             rows = list(csv.DictReader(f))
     return steady_rate([(float(r["env_steps"]), float(r["time/rl_seconds"])) for r in rows])
-
-
-def rig_state_loop_rate(window: int, buffer_size: int, seed: int) -> float:
-    """rig's TD3 + replay + relabeling on true states, through the library classes.
-
-    The stand-in for a state-oracle preset: the trainer's loop with the state as
-    the latent, the task's goal as the rollout goal, half the goals relabeled from
-    the future of the episode (as SB3's HER with ``n_sampled_goal=1``).
-    """
-    c = TD3Config()
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    env = rig.envs.make(TASK, goal_keys="state")
-    space = env.action_space
-    td3 = TD3(4, 2, space.high, c)
-    buffer = ReplayBuffer(buffer_size, HORIZON, (1, 1, 3), 2, 2, rng)
-    noise = ExplorationNoise(NoiseConfig(), space.low, space.high, rng)
-    no_image = np.zeros((1, 1, 3), np.uint8)
-    times, steps = [], 0
-    while steps < LEARNING_STARTS + window:
-        obs, _ = env.reset(seed=int(rng.integers(2**31)))
-        goal = obs["desired_goal"]
-        buffer.start_episode(no_image, obs["observation"], goal, no_image)
-        noise.reset()
-        for _ in range(HORIZON):
-            with torch.no_grad():
-                action = td3.act(torch.as_tensor(np.concatenate([obs["observation"], goal])))
-            obs, _, terminated, truncated, _ = env.step(noise(action.numpy()))
-            state = obs["observation"]
-            buffer.add_step(action, no_image, state, terminated)
-            steps += 1
-            if steps >= LEARNING_STARTS:
-                for _ in range(c.updates_per_step):
-                    batch = buffer.sample(c.batch_size)
-                    goals = batch.rollout_goal.copy()
-                    half = slice(c.batch_size // 2, None)
-                    goals[half] = buffer.future_latents(batch.episode[half], batch.t[half])
-                    reward = -np.linalg.norm(batch.next_latent - goals, axis=1)
-                    td3.update(
-                        *(
-                            torch.as_tensor(x, dtype=torch.float32)
-                            for x in (
-                                np.concatenate([batch.latent, goals], axis=1),
-                                batch.action,
-                                reward,
-                                np.concatenate([batch.next_latent, goals], axis=1),
-                                batch.terminal,
-                            )
-                        )
-                    )
-            times.append((steps, time.perf_counter()))
-            if terminated or truncated:
-                break
-    return steady_rate(times)
 
 
 def sb3_rate(goal_keys: str, window: int, buffer_size: int, seed: int) -> float:
@@ -342,24 +281,21 @@ def sb3_rate(goal_keys: str, window: int, buffer_size: int, seed: int) -> float:
 
 def end_to_end(windows: dict[str, int], repeats: int, buffer_size: int, only: list[str]) -> dict:
     """rig against SB3, state and image settings, each pair back to back per repeat."""
-    if "oracle" in rig_methods():
-        rig_state, state_how = (
-            lambda s: rig_train_rate("oracle", windows["state"], buffer_size, s),
-            "rig train --method oracle",
-        )
-    else:
-        rig_state, state_how = (
-            lambda s: rig_state_loop_rate(windows["state"], buffer_size, s),
-            "library loop (no oracle preset yet)",
-        )
     settings = {
-        "state": (rig_state, lambda s: sb3_rate("state", windows["state"], buffer_size, s)),
+        "state": (
+            lambda s: rig_train_rate("oracle", windows["state"], buffer_size, s),
+            lambda s: sb3_rate("state", windows["state"], buffer_size, s),
+        ),
         "image": (
             lambda s: rig_train_rate("rig", windows["image"], buffer_size, s),
             lambda s: sb3_rate("image", windows["sb3_image"], buffer_size, s),
         ),
     }
-    out = {"rig_state_measured_with": state_how, "windows": windows, "buffer_size": buffer_size}
+    out = {
+        "rig_state_measured_with": "rig train --method oracle",
+        "windows": windows,
+        "buffer_size": buffer_size,
+    }
     for name in only:
         ours, theirs = settings[name]
         runs = {"rig": [], "sb3": []}

@@ -81,13 +81,13 @@ def test_camera_only_example_trains_without_state(tmp_path):
     import tyro
 
     from rig.config import Config
-    from rig.trainer import RIGTrainer
+    from rig.workspace import Workspace
 
     args = [a for a in TINY if a != "--quiet"] + ["--env", example.ENV_ID, "--out", str(tmp_path)]
     config = tyro.cli(Config, args=args)
-    trainer = RIGTrainer(config, tmp_path, progress=False)
+    trainer = Workspace(config, tmp_path, progress=False)
     summary = trainer.run()
-    assert not trainer.has_state
+    assert trainer.spaces.state_dim == 0
     assert np.isfinite(summary["eval/final_latent_distance"])
     assert np.isfinite(summary["eval/final_distance"])  # from info: evaluation only
 

@@ -43,7 +43,7 @@ def test_goals_come_from_each_source_in_the_right_amounts():
         sample_env_goals=lambda n: np.full((n, 2), -2.0, np.float32),
     )
     batch = buffer.sample(64)
-    goals = relabeler.goals(batch, buffer.future_latents)
+    goals = relabeler.goals(batch, buffer.future_goals)
     rollout = goals[:, 0] >= 100
     prior = goals[:, 0] == -1
     env = goals[:, 0] == -2
@@ -72,8 +72,8 @@ def test_future_relabeling_gives_zero_reward_when_goal_is_next_state():
     buffer = filled_buffer()
     relabeler = GoalRelabeler(RelabelConfig(prior=0, future=1.0), lambda n: None)
     batch = buffer.sample(2000)
-    goals = relabeler.goals(batch, buffer.future_latents)
-    reward = latent_distance_reward(batch.next_latent, goals)
+    goals = relabeler.goals(batch, buffer.future_goals)
+    reward = latent_distance_reward(batch.next_features, goals)
     last = batch.t == H - 1  # only one future frame: the next one
     np.testing.assert_array_equal(reward[last], 0.0)
     assert (reward <= 0).all() and (reward < 0).any()

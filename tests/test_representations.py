@@ -11,8 +11,8 @@ from rig.representations import RawPixels, StateIdentity, make_networks, make_re
 from rig.reward import log_prob_reward, pixel_mse_reward
 from rig.spatial_ae import SpatialAutoencoder, SpatialSoftmax
 from rig.td3 import TD3
-from rig.trainer import RIGTrainer
 from rig.vae import ConvVAE, FittedPrior, images_to_tensor
+from rig.workspace import Workspace
 
 
 def test_log_prob_reward_is_minus_the_precision_weighted_squared_distance():
@@ -110,7 +110,7 @@ def test_pixel_agent_acts_on_images():
 
 
 def test_evaluation_task_can_differ_from_the_training_task(tmp_path):
-    trainer = RIGTrainer(
+    trainer = Workspace(
         Config(env="point", eval_env="point-wall", out=tmp_path), tmp_path, progress=False
     )
     assert trainer.env.spec.id == "rig/PointReach-v0"
@@ -120,7 +120,7 @@ def test_evaluation_task_can_differ_from_the_training_task(tmp_path):
 def test_threads_setting_sets_pytorch_threads(tmp_path):
     before = torch.get_num_threads()
     try:
-        RIGTrainer(Config(threads=1, out=tmp_path), tmp_path, progress=False)
+        Workspace(Config(threads=1, out=tmp_path), tmp_path, progress=False)
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

@@ -14,7 +14,7 @@ import torch
 from conftest import TINY, train_tiny
 from test_resume import metrics_without_time
 
-from rig import trainer as trainer_module
+from rig import representation_training, trainer, workspace
 from rig.checkpoint import (
     CHECKPOINT_FILE,
     PREVIOUS_CHECKPOINT_FILE,
@@ -75,7 +75,7 @@ def test_eval_env_must_share_the_training_tasks_spaces(tmp_path, capsys):
 # ----- resuming before the first checkpoint -------------------------------------------------
 def stop_pretraining_after(monkeypatch, calls: int) -> None:
     """Ask the run to stop (as Ctrl-C does) after ``calls`` pieces of VAE pretraining."""
-    monkeypatch.setattr(trainer_module, "PRETRAINING_CHECKPOINT_STEPS", 7)
+    monkeypatch.setattr(representation_training, "PRETRAINING_CHECKPOINT_STEPS", 7)
     real_train, seen = VAETrainer.train, []
 
     def train(self, steps, replay=None, bar=None, should_stop=None):
@@ -92,7 +92,7 @@ def stop_pretraining_after(monkeypatch, calls: int) -> None:
 def test_a_run_stopped_during_vae_pretraining_resumes_to_the_uninterrupted_run(
     tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(trainer_module, "PRETRAINING_CHECKPOINT_STEPS", 7)
+    monkeypatch.setattr(representation_training, "PRETRAINING_CHECKPOINT_STEPS", 7)
     uninterrupted = train_tiny(tmp_path / "whole")
     stop_pretraining_after(monkeypatch, calls=2)
     out = tmp_path / "stopped"
@@ -100,14 +100,14 @@ def test_a_run_stopped_during_vae_pretraining_resumes_to_the_uninterrupted_run(
     err = capsys.readouterr().err
     assert "interrupted during VAE pretraining (step 14 of 20)" in err
     assert f"rig train --resume {out}" in err
-    assert not (out / CHECKPOINT_FILE).exists() and (out / trainer_module.PRETRAINING_FILE).exists()
+    assert not (out / CHECKPOINT_FILE).exists() and (out / workspace.PRETRAINING_FILE).exists()
     (out / "checkpoint.pt.tmp").write_bytes(b"stray")
 
     monkeypatch.undo()
-    monkeypatch.setattr(trainer_module, "PRETRAINING_CHECKPOINT_STEPS", 7)
+    monkeypatch.setattr(representation_training, "PRETRAINING_CHECKPOINT_STEPS", 7)
     assert main(["train", "--resume", str(out), "--quiet"]) == 0
     assert metrics_without_time(out) == metrics_without_time(uninterrupted)
-    assert not (out / trainer_module.PRETRAINING_FILE).exists()
+    assert not (out / workspace.PRETRAINING_FILE).exists()
     assert not list(out.glob("*.tmp"))
 
 
@@ -208,7 +208,7 @@ def test_a_full_disk_is_named_and_the_last_checkpoint_is_kept(tmp_path):
 def test_training_on_a_full_disk_stops_in_one_line_keeping_the_last_checkpoint(
     tmp_path, monkeypatch, capsys
 ):
-    real_write = trainer_module.RIGTrainer._write_checkpoint
+    real_write = workspace.Workspace._write_checkpoint
 
     def write(self):
         if self.env_steps >= 200:
@@ -217,7 +217,7 @@ def test_training_on_a_full_disk_stops_in_one_line_keeping_the_last_checkpoint(
             )
         real_write(self)
 
-    monkeypatch.setattr(trainer_module.RIGTrainer, "_write_checkpoint", write)
+    monkeypatch.setattr(workspace.Workspace, "_write_checkpoint", write)
     assert main(["train", *TINY, "--out", str(tmp_path / "run"), "--checkpoint-every", "100"]) == 2
     err = error_line(capsys)
     assert "no space left" in err and "the last good checkpoint (env step 100) is kept" in err
@@ -268,7 +268,7 @@ def test_interrupted_is_raised_by_the_library_too(tmp_path, monkeypatch):
 
     config = train_config([*(a for a in TINY if a != "--quiet"), "--out", str(tmp_path / "run")])
     with pytest.raises(Interrupted, match="step 7 of 20"):
-        trainer_module.train(config, progress=False)
+        trainer.train(config, progress=False)
 
 
 def test_first_ctrl_c_asks_to_stop_and_the_second_stops_at_once():

@@ -115,16 +115,17 @@ def test_logged_td3_metrics_are_means_over_the_updates_since_the_last_log(tmp_pa
 
 def test_stored_latent_goals_are_latents_of_stored_images(tmp_path):
     from rig.cli import train_config
-    from rig.trainer import RIGTrainer
+    from rig.workspace import Workspace
 
     flags = [a for a in TINY if a != "--quiet"]
     out = tmp_path / "run"
     out.mkdir()
     config = train_config([*flags, "--imagined-goals", "stored-latents", "--out", str(out)])
-    trainer = RIGTrainer(config, out, progress=False)
-    trainer._prepare()  # exploration, pretraining, the first refresh (the buffer is empty)
-    stored = trainer._encode(trainer.dataset)
-    goals = trainer._sample_prior(64)
+    workspace = Workspace(config, out, progress=False)
+    workspace._prepare()  # exploration, pretraining, the first refresh (the buffer is empty)
+    training = workspace.representation_training
+    stored = training.encode(training.dataset)
+    goals = workspace.imagined_goals.sample(64)
     distances = np.linalg.norm(goals[:, None] - stored[None], axis=-1).min(axis=1)
     assert np.all(distances == 0)
     assert len({g.tobytes() for g in goals}) > 32  # drawn across the stored images
@@ -133,21 +134,23 @@ def test_stored_latent_goals_are_latents_of_stored_images(tmp_path):
 @pytest.mark.parametrize("source", ["exploration-prior", "exploration-latents", "fitted-prior"])
 def test_imagined_goals_come_from_the_chosen_images(tmp_path, source):
     from rig.cli import train_config
-    from rig.trainer import RIGTrainer
+    from rig.workspace import Workspace
 
     flags = [a for a in TINY if a != "--quiet"]
     out = tmp_path / "run"
     out.mkdir()
     config = train_config([*flags, "--imagined-goals", source, "--out", str(out)])
-    trainer = RIGTrainer(config, out, progress=False)
-    trainer.run()
-    trainer._refresh_representation()  # the replay buffer now holds 300 frames
-    exploration = trainer._encode(trainer.dataset)
-    every_image = np.concatenate([exploration, trainer.buffer.stored_latents()])
+    workspace = Workspace(config, out, progress=False)
+    workspace.run()
+    training = workspace.representation_training
+    training.refresh(workspace.env_steps)  # the replay buffer now holds 300 frames
+    exploration = training.encode(training.dataset)
+    every_image = np.concatenate([exploration, workspace.buffer.stored_latents()])
     fitted_to = every_image if source == "fitted-prior" else exploration
-    np.testing.assert_allclose(trainer.prior.mean, fitted_to.mean(0), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(trainer.prior.std, fitted_to.std(0), rtol=1e-4, atol=1e-5)
+    prior = workspace.imagined_goals.prior
+    np.testing.assert_allclose(prior.mean, fitted_to.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(prior.std, fitted_to.std(0), rtol=1e-4, atol=1e-5)
     if source == "exploration-latents":
-        goals = trainer._sample_prior(64)
+        goals = workspace.imagined_goals.sample(64)
         distances = np.linalg.norm(goals[:, None] - exploration[None], axis=-1).min(axis=1)
         assert np.all(distances == 0)

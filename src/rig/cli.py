@@ -407,9 +407,9 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("RIG_TRACEBACK"):
             raise
         message = " ".join(str(err).split())
-        if (
-            not isinstance(err, (ValueError, OSError, UsageError))
-            and type(err).__module__ != "rig.trainer"
+        if not isinstance(err, (ValueError, OSError, UsageError)) and type(err).__module__ not in (
+            "rig.trainer",
+            "rig.workspace",
         ):
             message = f"{type(err).__name__}: {message} (RIG_TRACEBACK=1 shows where)"
         print(f"rig: error: {message}", file=sys.stderr)

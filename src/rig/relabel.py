@@ -61,7 +61,7 @@ class GoalRelabeler:
         """Relabeled goals for ``batch``, in batch order.
 
         ``sample_future(episode, t)`` gives the goal of a later frame of each episode
-        (e.g. :meth:`ReplayBuffer.future_latents`); goals have the rollout goals' shape.
+        (e.g. :meth:`ReplayBuffer.future_goals`); goals have the rollout goals' shape.
         """
         counts = split_counts(len(batch.t), self.config)
         goals = batch.rollout_goal.copy()

@@ -19,12 +19,13 @@ import numpy as np
 
 @dataclass
 class TransitionBatch:
-    """Indices and arrays of a sampled batch; goals are filled in by the relabeler."""
+    """Indices and arrays of a sampled batch: features are the cached latents, or the
+    frames themselves for a representation that reads images (``images=True``)."""
 
     episode: np.ndarray
     t: np.ndarray
-    latent: np.ndarray
-    next_latent: np.ndarray
+    features: np.ndarray
+    next_features: np.ndarray
     action: np.ndarray
     terminal: np.ndarray
     rollout_goal: np.ndarray
@@ -48,13 +49,13 @@ class ReplayBuffer:
         self.max_episodes = capacity // horizon
         self.rng = rng
         n, h = self.max_episodes, horizon
-        self.frames = np.zeros((n, h + 1, *image_shape), dtype=np.uint8)
-        self.latents = np.zeros((n, h + 1, latent_dim), dtype=np.float32)
-        self.actions = np.zeros((n, h, action_dim), dtype=np.float32)
-        self.terminals = np.zeros((n, h), dtype=bool)
-        self.rollout_goals = np.zeros((n, latent_dim), dtype=np.float32)
-        self.rollout_goal_images = np.zeros((n, *image_shape), dtype=np.uint8)
-        self.lengths = np.zeros(n, dtype=np.int64)
+        self._frames = np.zeros((n, h + 1, *image_shape), dtype=np.uint8)
+        self._latents = np.zeros((n, h + 1, latent_dim), dtype=np.float32)
+        self._actions = np.zeros((n, h, action_dim), dtype=np.float32)
+        self._terminals = np.zeros((n, h), dtype=bool)
+        self._rollout_goals = np.zeros((n, latent_dim), dtype=np.float32)
+        self._rollout_goal_images = np.zeros((n, *image_shape), dtype=np.uint8)
+        self._lengths = np.zeros(n, dtype=np.int64)
         self._slot = -1
         self.episodes_started = 0
 
@@ -63,69 +64,85 @@ class ReplayBuffer:
         """Open a new episode with its first frame and the goal it will pursue."""
         self._slot = self.episodes_started % self.max_episodes
         self.episodes_started += 1
-        self.lengths[self._slot] = 0
-        self.frames[self._slot, 0] = frame
-        self.latents[self._slot, 0] = latent
-        self.rollout_goals[self._slot] = rollout_goal
-        self.rollout_goal_images[self._slot] = rollout_goal_image
+        self._lengths[self._slot] = 0
+        self._frames[self._slot, 0] = frame
+        self._latents[self._slot, 0] = latent
+        self._rollout_goals[self._slot] = rollout_goal
+        self._rollout_goal_images[self._slot] = rollout_goal_image
 
     def add_step(self, action, next_frame, next_latent, terminal: bool) -> None:
         """Append one transition to the open episode."""
         if self._slot < 0:
             raise RuntimeError("call start_episode before add_step")
-        e, t = self._slot, int(self.lengths[self._slot])
+        e, t = self._slot, int(self._lengths[self._slot])
         if t >= self.horizon:
             raise RuntimeError(f"episode is longer than the buffer's horizon {self.horizon}")
-        self.actions[e, t] = action
-        self.terminals[e, t] = terminal
-        self.frames[e, t + 1] = next_frame
-        self.latents[e, t + 1] = next_latent
-        self.lengths[e] = t + 1
+        self._actions[e, t] = action
+        self._terminals[e, t] = terminal
+        self._frames[e, t + 1] = next_frame
+        self._latents[e, t + 1] = next_latent
+        self._lengths[e] = t + 1
 
     # ----- reading ----------------------------------------------------------
     @property
     def num_transitions(self) -> int:
-        return int(self.lengths.sum())
+        return int(self._lengths.sum())
 
     @property
     def num_frames(self) -> int:
-        return int((self.lengths + (self.lengths > 0)).sum())
+        return int((self._lengths + (self._lengths > 0)).sum())
 
     def _sample_transitions(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         total = self.num_transitions
         if total == 0:
             raise RuntimeError("the replay buffer holds no transitions yet")
-        ends = np.cumsum(self.lengths)
+        ends = np.cumsum(self._lengths)
         flat = self.rng.integers(total, size=n)
         episode = np.searchsorted(ends, flat, side="right")
-        t = flat - (ends[episode] - self.lengths[episode])
+        t = flat - (ends[episode] - self._lengths[episode])
         return episode, t
 
-    def sample(self, n: int) -> TransitionBatch:
-        """``n`` transitions uniformly over all stored transitions."""
+    def sample(self, n: int, images: bool = False) -> TransitionBatch:
+        """``n`` transitions uniformly over all stored transitions, as cached latents or,
+        with ``images``, as frames (the rollout goal as its image)."""
         e, t = self._sample_transitions(n)
+        views, goals = (
+            (self._frames, self._rollout_goal_images)
+            if images
+            else (
+                self._latents,
+                self._rollout_goals,
+            )
+        )
         return TransitionBatch(
             episode=e,
             t=t,
-            latent=self.latents[e, t],
-            next_latent=self.latents[e, t + 1],
-            action=self.actions[e, t],
-            terminal=self.terminals[e, t],
-            rollout_goal=self.rollout_goals[e],
+            features=views[e, t],
+            next_features=views[e, t + 1],
+            action=self._actions[e, t],
+            terminal=self._terminals[e, t],
+            rollout_goal=goals[e],
         )
 
-    def future_latents(self, episode: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Latent of a frame drawn uniformly from ``t+1 .. length`` of the same episode."""
-        future = self.future_indices(episode, t)
-        return self.latents[episode, future]
+    def future_goals(self, episode: np.ndarray, t: np.ndarray, images: bool = False) -> np.ndarray:
+        """A frame drawn uniformly from ``t+1 .. length`` of the same episode (HER's
+        "future"), as its cached latent or, with ``images``, the frame itself."""
+        future = self.rng.integers(t + 1, self._lengths[episode] + 1)
+        return (self._frames if images else self._latents)[episode, future]
 
-    def future_indices(self, episode: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return self.rng.integers(t + 1, self.lengths[episode] + 1)
+    def next_images(self, batch: TransitionBatch) -> np.ndarray:
+        """The frames after the transitions of ``batch`` (for rewards computed on images)."""
+        return self._frames[batch.episode, batch.t + 1]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the buffer's arrays."""
+        return sum(getattr(self, "_" + name).nbytes for name in self._ARRAYS)
 
     def sample_images(self, n: int) -> np.ndarray:
         """``n`` stored frames, uniformly (used to fine-tune the VAE)."""
         e, t = self._sample_transitions(n)
-        return self.frames[e, t + 1]
+        return self._frames[e, t + 1]
 
     @property
     def _slots_in_use(self) -> int:
@@ -143,15 +160,15 @@ class ReplayBuffer:
         n = self._slots_in_use
         for start in range(0, n, chunk_episodes):
             stop = min(start + chunk_episodes, n)
-            frames = self.frames[start:stop].reshape(-1, *self.frames.shape[2:])
-            self.latents[start:stop] = encode(frames).reshape(stop - start, self.horizon + 1, -1)
-            self.rollout_goals[start:stop] = encode(self.rollout_goal_images[start:stop])
+            frames = self._frames[start:stop].reshape(-1, *self._frames.shape[2:])
+            self._latents[start:stop] = encode(frames).reshape(stop - start, self.horizon + 1, -1)
+            self._rollout_goals[start:stop] = encode(self._rollout_goal_images[start:stop])
 
     def stored_latents(self) -> np.ndarray:
         """Cached latents of every stored frame, ``(num_frames, latent_dim)``."""
         n = self._slots_in_use
-        stored = np.arange(self.horizon + 1)[None, :] <= self.lengths[:n, None]
-        return self.latents[:n][stored]
+        stored = np.arange(self.horizon + 1)[None, :] <= self._lengths[:n, None]
+        return self._latents[:n][stored]
 
     # ----- persistence --------------------------------------------------------
     _ARRAYS = (
@@ -167,7 +184,7 @@ class ReplayBuffer:
     def state_dict(self) -> dict[str, np.ndarray]:
         """The stored episodes (only the slots in use) and the write position."""
         used = self._slots_in_use
-        state = {name: getattr(self, name)[:used] for name in self._ARRAYS}
+        state = {name: getattr(self, "_" + name)[:used] for name in self._ARRAYS}
         state["counters"] = np.array([self._slot, self.episodes_started])
         return state
 
@@ -178,5 +195,5 @@ class ReplayBuffer:
                 f"saved buffer holds {used} episodes; this one holds {self.max_episodes}"
             )
         for name in self._ARRAYS:
-            getattr(self, name)[:used] = state[name]
+            getattr(self, "_" + name)[:used] = state[name]
         self._slot, self.episodes_started = (int(v) for v in state["counters"])

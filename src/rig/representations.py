@@ -14,6 +14,8 @@ TD3 networks see, with ``features(observations)``:
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from torch import nn
 
@@ -24,12 +26,33 @@ from rig.td3 import Actor, TwinCritic
 from rig.vae import ConvVAE
 
 
+class Representation(Protocol):
+    """What the trainer, the learner and the agent use of a representation."""
+
+    observation_key: str
+    """The observation entry it reads (``image_observation`` or ``state_observation``)."""
+    goal_key: str
+    """The goal entry it reads (``image_desired_goal`` or ``state_desired_goal``)."""
+    trainable: bool
+    """Learned from the exploration images before RL and fine-tuned during it."""
+    reads_images: bool
+    """Its features are the images themselves: the buffer caches nothing and batches,
+    future goals and rollout goals are frames."""
+    latent_dim: int
+    """Width of its feature vectors (0 for images)."""
+
+    def features(self, observations: np.ndarray) -> np.ndarray:
+        """Feature vectors (or images) of a batch of observations."""
+        ...
+
+
 class StateIdentity(nn.Module):
     """The true state as features: the state oracle's representation."""
 
     observation_key = "state_observation"
     goal_key = "state_desired_goal"
     trainable = False
+    reads_images = False
 
     def __init__(self, state_dim: int):
         super().__init__()
@@ -45,6 +68,7 @@ class RawPixels(nn.Module):
     observation_key = "image_observation"
     goal_key = "image_desired_goal"
     trainable = False
+    reads_images = True
     latent_dim = 0
 
     def __init__(self, image_size: int):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from rig.replay import TransitionBatch
 
 
 def latent_distance_reward(next_latent: np.ndarray, goal_latent: np.ndarray) -> np.ndarray:
@@ -23,3 +29,31 @@ def pixel_mse_reward(next_images: np.ndarray, goal_images: np.ndarray) -> np.nda
     """Minus the mean squared pixel difference, pixels scaled to [0, 1] (uint8 inputs)."""
     diff = (next_images.astype(np.float32) - goal_images.astype(np.float32)) / 255.0
     return -(diff**2).reshape(len(diff), -1).mean(axis=1)
+
+
+RewardFn = Callable[["TransitionBatch", np.ndarray], np.ndarray]
+"""``(batch, goals) -> rewards``: one reward per transition of ``batch`` for its goal."""
+
+
+def make_reward(
+    kind: str,
+    representation,
+    decode: Callable[[np.ndarray], np.ndarray],
+    next_images: Callable[[TransitionBatch], np.ndarray],
+) -> RewardFn:
+    """The reward ``kind`` (``Config.reward``) in ``representation``'s feature space.
+
+    ``decode`` turns latent goals into images (``pixel-mse``); ``next_images(batch)`` gives
+    the frames after the batch's transitions (``log-prob``, ``pixel-mse``).
+    """
+    if kind == "latent-distance":
+        return lambda batch, goals: latent_distance_reward(batch.next_features, goals)
+    if kind == "log-prob":
+        return lambda batch, goals: log_prob_reward(
+            batch.next_features, representation.encode_log_variances(next_images(batch)), goals
+        )
+    if kind == "pixel-mse":
+        return lambda batch, goals: pixel_mse_reward(
+            next_images(batch), goals if representation.reads_images else decode(goals)
+        )
+    raise ValueError(f"unknown reward {kind!r}")

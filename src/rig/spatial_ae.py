@@ -34,6 +34,7 @@ class SpatialAutoencoder(nn.Module):
     observation_key = "image_observation"
     goal_key = "image_desired_goal"
     trainable = True
+    reads_images = False
 
     def __init__(self, image_size: int = 48, latent_dim: int = 32):
         super().__init__()

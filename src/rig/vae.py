@@ -55,6 +55,7 @@ class ConvVAE(nn.Module):
     observation_key = "image_observation"
     goal_key = "image_desired_goal"
     trainable = True
+    reads_images = False
 
     def __init__(self, image_size: int = 48, latent_dim: int = 4, variational: bool = True):
         super().__init__()

@@ -1,0 +1,76 @@
+"""Lines 5-10 and 16-19 of Algorithm 1: act toward a goal with exploration noise and store
+what happens."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+from rig.agent import Agent
+from rig.goals import ImaginedGoals
+from rig.noise import ExplorationNoise
+from rig.replay import ReplayBuffer
+
+NOTHING_CACHED = np.zeros(0, np.float32)
+
+
+class Collector:
+    """Runs episodes in ``env`` toward imagined goals (``rollout_goals="prior"``) or the
+    task's own goal images (``"env"``), one step per :meth:`step`, into ``buffer``."""
+
+    def __init__(
+        self,
+        env: gym.Env,
+        agent: Agent,
+        buffer: ReplayBuffer,
+        noise: ExplorationNoise,
+        imagined_goals: ImaginedGoals,
+        rollout_goals: str,
+        rng: np.random.Generator,
+    ):
+        self.env = env
+        self.agent = agent
+        self.representation = agent.representation
+        self.buffer = buffer
+        self.noise = noise
+        self.imagined_goals = imagined_goals
+        self.rollout_goals = rollout_goals
+        self.rng = rng
+        self._features: np.ndarray | None = None
+        self._goal: np.ndarray | None = None
+
+    def _encode(self, observation: dict, key: str) -> np.ndarray:
+        return self.representation.features(observation[key][None])
+
+    def _cached(self, features: np.ndarray) -> np.ndarray:
+        """What the buffer caches of one observation's features (nothing for images)."""
+        return NOTHING_CACHED if self.representation.reads_images else features[0]
+
+    def start_episode(self) -> None:
+        """Lines 5-6: a goal and a first observation."""
+        if self.rollout_goals == "prior":
+            self._goal = self.imagined_goals.sample(1)
+            goal_image = self.agent.decode(self._goal)[0]
+            obs, _ = self.env.reset(seed=int(self.rng.integers(2**31)))
+        else:
+            obs, _ = self.env.reset(seed=int(self.rng.integers(2**31)))
+            self._goal = self._encode(obs, self.representation.goal_key)
+            goal_image = obs["image_desired_goal"]
+        self.noise.reset()
+        self._features = self._encode(obs, self.representation.observation_key)
+        self.buffer.start_episode(
+            obs["image_observation"],
+            self._cached(self._features),
+            self._cached(self._goal),
+            goal_image,
+        )
+
+    def step(self) -> bool:
+        """Lines 7-10: one noisy action, stored; returns whether the episode has ended."""
+        action = self.noise(self.agent.act_latent(self._features, self._goal)[0])
+        obs, _, terminated, truncated, _ = self.env.step(action)
+        self._features = self._encode(obs, self.representation.observation_key)
+        self.buffer.add_step(
+            action, obs["image_observation"], self._cached(self._features), terminated
+        )
+        return terminated or truncated
