@@ -60,12 +60,13 @@ def test_eval_prints_mean_spread_and_interval(tiny_run, capsys):
     row = next(line for line in out.splitlines() if line.startswith("distance"))
     mean, std, low, high, n = re.findall(r"-?\d+\.?\d*", row)
     assert float(low) <= float(mean) <= float(high) and int(n) == 5 and float(std) >= 0
-    r2, monotone = out.split("representation: held-out R^2")[1].split("representation:")
-    r2, monotone = r2.splitlines()[1:], monotone.splitlines()[1:]
+    sections = out.split("representation: held-out R^2")[1].split("representation:")
+    r2, monotone, reach = (section.splitlines()[1:] for section in sections)
     assert [line.split()[0] for line in r2] == ["x", "y"]
     assert all(float(line.split()[1]) <= 1 for line in r2)
-    assert [line.split()[0] for line in monotone] == ["object"]  # the point: one object
-    assert 0 <= float(monotone[0].split()[1]) <= 1
+    for per_object in (monotone, reach):
+        assert [line.split()[0] for line in per_object] == ["object"]  # the point: one object
+        assert 0 <= float(per_object[0].split()[1]) <= 1
     assert main(["eval", "--run", str(tiny_run), "--episodes", "0"]) == 2
 
 

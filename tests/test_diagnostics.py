@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import train_tiny
 
-from rig.diagnostics import probe_data, probe_r2, representation_report
+from rig.diagnostics import probe_data, probe_r2, reach_fraction, representation_report
 from rig.envs import make
 from rig.logger import read_progress
 
@@ -95,26 +95,47 @@ def test_report_of_the_true_state_is_perfect_and_keyed_by_name():
         "repr/monotone_hand",
         "repr/monotone_puck0",
         "repr/monotone_min",
+        "repr/reach_hand",
+        "repr/reach_puck0",
+        "repr/reach_min",
     }
     assert report["repr/r2_min"] > 0.95
     assert report["repr/monotone_min"] == 1.0  # every step toward the goal is rewarded
+    assert report["repr/reach_min"] == 1.0  # the distance grows along every whole move
+    pushes = data.pushes["puck0"]
+    span = task.true_states(pushes[:, -1]) - task.true_states(pushes[:, 0])
+    np.testing.assert_allclose(data.push_lengths["puck0"], np.linalg.norm(span[:, 2:], axis=1))
 
 
-def test_monotonicity_catches_a_folded_latent_space_that_r2_does_not():
-    """Latents that carry the puck exactly but fold it (x and cos(40 x)) fit the R^2 probe
-    well, yet moving the puck toward a goal often moves its latent away first."""
+def test_reach_catches_latents_that_saturate_far_from_the_goal():
+    """Latents that carry the puck exactly and move monotonically with it, but saturate
+    (tanh of 20 x: flat beyond about 8 cm from the centre), reward nearly every step yet do
+    not guide long moves from their start."""
     task = IndexedTask()
     data = probe_data(task, 300, seed=0)
 
-    def folded(images):
+    def saturating(images):
         s = task.true_states(images)
-        return np.concatenate([s[:, :2], 0.1 * s[:, 2:], np.cos(40 * s[:, 2:])], axis=1)
+        return np.concatenate([s[:, :2], np.tanh(20 * s[:, 2:])], axis=1)
 
-    report = representation_report(folded, data)
+    report = representation_report(saturating, data)
     assert report["repr/r2_puck0_x"] > 0.9 and report["repr/r2_puck0_y"] > 0.9
-    assert report["repr/monotone_hand"] == 1.0
-    assert report["repr/monotone_puck0"] < 0.8
-    assert report["repr/monotone_min"] == report["repr/monotone_puck0"]
+    assert report["repr/monotone_puck0"] > 0.95
+    assert report["repr/reach_hand"] == 1.0
+    assert report["repr/reach_puck0"] < 0.8
+    assert report["repr/reach_min"] == report["repr/reach_puck0"]
+
+
+def test_reach_counts_moves_whose_first_step_gains_a_quarter_of_their_mean_step():
+    distances = np.array(
+        [
+            [8.0, 7, 6, 5, 4, 3, 2, 1, 0],  # linear: guided
+            [8.0, 7.9, 7, 6, 5, 4, 2, 1, 0],  # first step gains 0.1 of a mean step of 1
+            [8.0, 8.5, 7, 6, 5, 4, 2, 1, 0],  # first step loses
+            [0.0, 0, 0, 0, 0, 0, 0, 0, 0],  # the latents do not move
+        ]
+    )
+    assert reach_fraction(distances) == 0.25
 
 
 def test_pusher_probe_renders_straight_pushes_of_each_object():

@@ -36,11 +36,13 @@ def plot_learning_curve(rows: list[dict[str, float]], path: Path, title: str = "
 def plot_representation(rows: list[dict[str, float]], path: Path, title: str = "") -> None:
     """The representation report after each representation update, against environment
     steps: held-out R^2 of each true-state dimension, and (where measured) the fraction of
-    straight moves of each object along which the latent distance to the goal falls."""
+    the steps of straight moves of each object along which the latent distance to the goal
+    falls, and the fraction of those moves along whose whole length it grows."""
     steps = np.array([r["env_steps"] for r in rows])
     panels = [
         ("repr/r2_", "held-out R^2 from latents"),
         ("repr/monotone_", "latent distance falls"),
+        ("repr/reach_", "moves guided from their start"),
     ]
     panels = [(p, label) for p, label in panels if any(k.startswith(p) for k in rows[0])]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.5), squeeze=False)

@@ -176,6 +176,11 @@ def _eval(argv: list[str]) -> int:
                 "fraction of the steps of straight moves of each object toward a goal "
                 "along which the latent distance falls (1: the reward follows every push)",
             ),
+            (
+                "reach",
+                "fraction of those moves along whose whole length the latent distance to the "
+                "goal grows (1: even the longest moves are rewarded from their start)",
+            ),
         )
         for kind, title in sections:
             values = report_values(report, kind)

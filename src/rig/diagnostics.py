@@ -13,6 +13,11 @@ rendered and encoded, and two questions are answered:
   it rewards all the way: 1.0 means every step toward the goal is rewarded; a latent space
   that folds (the puck first seems to move *away* from a far goal) scores lower, even at an
   R^2 near 1.
+* **Reach** (``repr/reach_<object>``): the fraction of the same moves whose first step
+  already lowers the latent distance by a fair share (a quarter) of the move's mean step. A
+  latent distance that flattens far from a goal (a VAE's latents saturate) rewards the end of
+  a long move but not its start, so RL learns long moves late or never. 1.0: every move is
+  guided from its start.
 
 The true state is used for this report only, never for training.
 """
@@ -36,18 +41,23 @@ PUSH_STEPS = 8
 """Points (after the start) of each straight-line move of the monotonicity test."""
 PUSH_MIN_DISTANCE = 0.05
 """Moves shorter than this (in the task's state units) are left out of that test."""
+REACH_FIRST_STEP = 0.25
+"""A move is guided from its start if its first step gains at least this share of its mean
+step (a latent distance that has flattened far from the goal gains almost nothing there)."""
 
 
 @dataclass(frozen=True)
 class ProbeData:
     """Rendered goal states of a task: ``states`` ``(N, D)`` and their ``images``; and for
     each object, ``pushes[object]``: images ``(M, PUSH_STEPS + 1, H, W, 3)`` of that object
-    moved in a straight line to its place in a goal state (the last image is the goal)."""
+    moved in a straight line to its place in a goal state (the last image is the goal), and
+    ``push_lengths[object]``: the length ``(M,)`` of each move."""
 
     states: np.ndarray
     images: np.ndarray
     names: tuple[str, ...]
     pushes: dict[str, np.ndarray] = field(default_factory=dict)
+    push_lengths: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def state_names(task, dim: int) -> tuple[str, ...]:
@@ -70,13 +80,11 @@ def probe_data(env, n: int, seed: int) -> ProbeData:
         task.np_random = saved
     states = np.asarray(goals["state_desired_goal"], dtype=np.float64)
     names = state_names(task, states.shape[1])
-    pushes = {}
+    pushes, lengths = {}, {}
     if hasattr(task, "set_to_goal"):
-        pushes = {
-            name: _render_pushes(task.set_to_goal, states, dims)
-            for name, dims in object_dimensions(names).items()
-        }
-    return ProbeData(states, goals["image_desired_goal"], names, pushes)
+        for name, dims in object_dimensions(names).items():
+            pushes[name], lengths[name] = _render_pushes(task.set_to_goal, states, dims)
+    return ProbeData(states, goals["image_desired_goal"], names, pushes, lengths)
 
 
 def object_dimensions(names: tuple[str, ...]) -> dict[str, list[int]]:
@@ -88,8 +96,11 @@ def object_dimensions(names: tuple[str, ...]) -> dict[str, list[int]]:
     return groups
 
 
-def _render_pushes(render, states: np.ndarray, dims: list[int], pairs: int = 100) -> np.ndarray:
-    """Images of one object moved from state ``j``'s place to goal ``i``'s, others at goal."""
+def _render_pushes(
+    render, states: np.ndarray, dims: list[int], pairs: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images of one object moved from state ``j``'s place to goal ``i``'s, others at goal,
+    and the length of each move."""
     n = len(states)
     goal_index = np.arange(n)
     start_index = np.roll(goal_index, n // 2)
@@ -105,7 +116,9 @@ def _render_pushes(render, states: np.ndarray, dims: list[int], pairs: int = 100
             state[dims] = start[dims] + f * (goal[dims] - start[dims])
             frames.append(render(state))
         sequences.append(np.stack(frames))
-    return np.stack(sequences) if sequences else np.zeros((0,), np.uint8)
+    if not sequences:
+        return np.zeros((0,), np.uint8), np.zeros(0)
+    return np.stack(sequences), moved[chosen]
 
 
 def probe_r2(
@@ -166,7 +179,7 @@ def probe_r2(
 
 def report_values(report: dict[str, float], kind: str) -> dict[str, float]:
     """One part of a report by name, without its minimum: ``kind`` ``"r2"`` gives
-    ``{"hand_x": ..., ...}``, ``"monotone"`` gives ``{"hand": ..., "puck0": ...}``."""
+    ``{"hand_x": ..., ...}``, ``"monotone"`` or ``"reach"`` give ``{"hand": ..., "puck0": ...}``."""
     prefix = f"repr/{kind}_"
     return {
         k.removeprefix(prefix): v
@@ -175,29 +188,47 @@ def report_values(report: dict[str, float], kind: str) -> dict[str, float]:
     }
 
 
-def monotone_fraction(encode: Callable[[np.ndarray], np.ndarray], pushes: np.ndarray) -> float:
-    """Fraction of the steps of the ``pushes`` (M, K + 1, H, W, 3) along which the latent
-    distance to the last image (the goal) falls."""
+def distances_to_goal(encode: Callable[[np.ndarray], np.ndarray], pushes: np.ndarray) -> np.ndarray:
+    """Latent distance ``(M, K + 1)`` from each image of the ``pushes`` to the last (the goal)."""
     m, k = pushes.shape[:2]
     latents = encode(pushes.reshape(m * k, *pushes.shape[2:])).reshape(m, k, -1)
-    distance = np.linalg.norm(latents - latents[:, -1:], axis=-1)
-    return float((np.diff(distance, axis=1) < 0).mean())
+    return np.linalg.norm(latents - latents[:, -1:], axis=-1)
+
+
+def monotone_fraction(distances: np.ndarray) -> float:
+    """Fraction of the steps of the moves along which the latent distance to the goal falls."""
+    return float((np.diff(distances, axis=1) < 0).mean())
+
+
+def reach_fraction(distances: np.ndarray) -> float:
+    """Fraction of the moves whose first step lowers the latent distance to the goal by at
+    least ``REACH_FIRST_STEP`` of the move's mean step: the moves the reward guides from
+    their start, not only once the object is near its goal."""
+    mean_step = (distances[:, 0] - distances[:, -1]) / (distances.shape[1] - 1)
+    first_step = distances[:, 0] - distances[:, 1]
+    return float(((mean_step > 0) & (first_step >= REACH_FIRST_STEP * mean_step)).mean())
 
 
 def representation_report(
     encode: Callable[[np.ndarray], np.ndarray], data: ProbeData
 ) -> dict[str, float]:
     """``repr/r2_<name>`` for each true-state dimension and ``repr/r2_min``; with pushes,
-    ``repr/monotone_<object>`` for each object and ``repr/monotone_min``."""
+    ``repr/monotone_<object>`` and ``repr/reach_<object>`` for each object, and their
+    ``_min``."""
     r2 = probe_r2(encode(data.images), data.states)
     report = {f"repr/r2_{name}": float(v) for name, v in zip(data.names, r2)}
     report["repr/r2_min"] = float(r2.min())
-    monotone = {
-        name: monotone_fraction(encode, pushes)
+    distances = {
+        name: distances_to_goal(encode, pushes)
         for name, pushes in data.pushes.items()
         if len(pushes)
     }
-    if monotone:
-        report.update({f"repr/monotone_{name}": v for name, v in monotone.items()})
-        report["repr/monotone_min"] = min(monotone.values())
+    if distances:
+        parts = {
+            "monotone": {name: monotone_fraction(d) for name, d in distances.items()},
+            "reach": {name: reach_fraction(d) for name, d in distances.items()},
+        }
+        for kind, values in parts.items():
+            report.update({f"repr/{kind}_{name}": v for name, v in values.items()})
+            report[f"repr/{kind}_min"] = min(values.values())
     return report

@@ -28,6 +28,9 @@ REPRESENTATION_R2_WARNING = 0.8
 """Below this held-out R^2, a true-state dimension counts as missed by the representation."""
 REPRESENTATION_MONOTONE_WARNING = 0.9
 """Below this fraction of reward-improving steps, an object's moves count as not rewarded."""
+REPRESENTATION_REACH_WARNING = 0.9
+"""Below this fraction of moves guided from their start, an object's long moves count as not
+rewarded."""
 
 _WARNINGS = (
     (
@@ -45,6 +48,14 @@ _WARNINGS = (
         "warning: moving {} toward a goal often raises the latent distance (below {} of "
         "the steps: the latent space folds), so the reward does not teach that move: see "
         "representation.png and docs/task_protocols.md",
+    ),
+    (
+        "reach",
+        "moves over which the latent distance grows all the way",
+        REPRESENTATION_REACH_WARNING,
+        "warning: far from a goal the latent distance stops growing for {} (fewer than {} of "
+        "its moves are guided from their start), so RL will learn short moves of it sooner "
+        "than long ones: see representation.png and docs/task_protocols.md",
     ),
 )
 
