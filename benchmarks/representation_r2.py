@@ -1,6 +1,7 @@
 """Does each task's representation carry every object, and does its latent distance reward
 moving them? Held-out R^2 per true-state dimension, and per object the fraction of steps
-of straight moves toward a goal along which the latent distance falls.
+of straight moves toward a goal along which the latent distance falls, and the fraction of
+those moves whose first step it already rewards (reach).
 
 Usage:
     python benchmarks/representation_r2.py reacher pusher            # each task's preset

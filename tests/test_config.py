@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rig.config import Config, RelabelConfig
+from rig.config import Config, RelabelConfig, TD3Config
 
 
 def test_defaults_are_valid_and_paper_like():
@@ -24,6 +24,7 @@ def test_defaults_are_valid_and_paper_like():
         ({"relabel": RelabelConfig(prior=0.7, future=0.5)}, "sum to 1.2 > 1"),
         ({"relabel": RelabelConfig(prior=-0.1, future=0.5)}, ">= 0"),
         ({"threads": -1}, "threads must be >= 0"),
+        ({"td3": TD3Config(updates_per_step=0)}, "td3.updates_per_step must be positive"),
     ],
 )
 def test_invalid_fields_give_one_line_errors(changes, message):

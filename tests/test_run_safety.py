@@ -89,16 +89,17 @@ def stop_pretraining_after(monkeypatch, calls: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("pieces", [2, 3])  # 3: stopped in the last piece, none left to run
 def test_a_run_stopped_during_vae_pretraining_resumes_to_the_uninterrupted_run(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, pieces
 ):
     monkeypatch.setattr(representation_training, "PRETRAINING_CHECKPOINT_STEPS", 7)
     uninterrupted = train_tiny(tmp_path / "whole")
-    stop_pretraining_after(monkeypatch, calls=2)
+    stop_pretraining_after(monkeypatch, calls=pieces)
     out = tmp_path / "stopped"
     assert main(["train", *TINY, "--out", str(out)]) == 130
     err = capsys.readouterr().err
-    assert "interrupted during VAE pretraining (step 14 of 20)" in err
+    assert f"interrupted during VAE pretraining (step {min(7 * pieces, 20)} of 20)" in err
     assert f"rig train --resume {out}" in err
     assert not (out / CHECKPOINT_FILE).exists() and (out / workspace.PRETRAINING_FILE).exists()
     (out / "checkpoint.pt.tmp").write_bytes(b"stray")

@@ -144,7 +144,7 @@ class GoalPolicy:
 
     def final_metrics(self, observation: dict) -> dict[str, float | np.ndarray]:
         """Distance between the final observation's and the goal's features (no true state)."""
-        if self.agent.representation.latent_dim == 0:
+        if self.agent.representation.reads_images:
             return {}
         latent = self._encode(observation, self.agent.observation_key)
         distance = np.linalg.norm(latent - self.goal_latent, axis=-1)

@@ -37,7 +37,7 @@ def plot_representation(rows: list[dict[str, float]], path: Path, title: str = "
     """The representation report after each representation update, against environment
     steps: held-out R^2 of each true-state dimension, and (where measured) the fraction of
     the steps of straight moves of each object along which the latent distance to the goal
-    falls, and the fraction of those moves along whose whole length it grows."""
+    falls, and the fraction of those moves whose first step it already rewards."""
     steps = np.array([r["env_steps"] for r in rows])
     panels = [
         ("repr/r2_", "held-out R^2 from latents"),

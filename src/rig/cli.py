@@ -178,8 +178,8 @@ def _eval(argv: list[str]) -> int:
             ),
             (
                 "reach",
-                "fraction of those moves along whose whole length the latent distance to the "
-                "goal grows (1: even the longest moves are rewarded from their start)",
+                "fraction of those moves whose first step already lowers the latent distance "
+                "by a quarter of the move's mean step (1: every move is guided from its start)",
             ),
         )
         for kind, title in sections:

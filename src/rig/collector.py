@@ -12,11 +12,13 @@ from rig.noise import ExplorationNoise
 from rig.replay import ReplayBuffer
 
 NOTHING_CACHED = np.zeros(0, np.float32)
+"""What the buffer caches for a representation that reads images (the frames suffice)."""
 
 
 class Collector:
     """Runs episodes in ``env`` toward imagined goals (``rollout_goals="prior"``) or the
-    task's own goal images (``"env"``), one step per :meth:`step`, into ``buffer``."""
+    task's own goals (``"env"``: its goal images, or goal states for the oracle), one step
+    per :meth:`step`, into ``buffer``."""
 
     def __init__(
         self,

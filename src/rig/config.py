@@ -207,6 +207,10 @@ class Config:
             )
         if self.td3.batch_size <= 0 or self.vae.batch_size <= 0:
             problems.append("batch sizes must be positive")
+        if self.td3.updates_per_step <= 0:
+            problems.append(
+                f"td3.updates_per_step must be positive, got {self.td3.updates_per_step}"
+            )
         if self.td3.policy_delay <= 0:
             problems.append(f"td3.policy_delay must be positive, got {self.td3.policy_delay}")
         if self.threads < 0:

@@ -28,22 +28,23 @@ class ImaginedGoals:
         self.pool: np.ndarray | None = None
         """Latents drawn from (``*-latents`` sources), as of the last fit."""
 
-    def fit(self, exploration_latents: np.ndarray, replay_latents: np.ndarray) -> FittedPrior:
-        """Refit to the latents of the current representation; returns the fitted prior."""
+    def fit(self, exploration_latents: np.ndarray, replay_latents: np.ndarray) -> None:
+        """Refit to the latents of the current representation."""
         latents = exploration_latents
         if not self.source.startswith("exploration-"):
             latents = np.concatenate([exploration_latents, replay_latents])
         self.prior = FittedPrior.fit(latents)
         if self.source.endswith("-latents"):
             self.pool = latents.astype(np.float32)
-        return self.prior
 
     def sample(self, n: int) -> np.ndarray:
+        """``n`` imagined goals ``(n, latent_dim)``."""
         if self.pool is not None:
             return self.pool[self.rng.integers(len(self.pool), size=n)]
         return self.prior.sample(n, self.rng)
 
     def state_dict(self) -> dict:
+        """The fitted prior (read by :meth:`Agent.from_checkpoint` too) and the pool."""
         return {"prior": self.prior.state_dict(), "stored_goal_latents": self.pool}
 
     def load_state_dict(self, state: dict) -> None:
@@ -55,13 +56,16 @@ class TaskGoals:
     """A fixed pool of the task's own goals (``relabel.env``): their raw entries (images, or
     states for the oracle) and their features under the current representation."""
 
-    def __init__(self, raw: np.ndarray, rng: np.random.Generator):
-        self.raw = raw
+    def __init__(self, rng: np.random.Generator):
         self.rng = rng
+        self.raw: np.ndarray | None = None
+        """The goals' entries, once drawn from the task (or restored from a checkpoint)."""
         self.features: np.ndarray | None = None
 
     def encode(self, encode: Encode) -> None:
+        """(Re-)encode the goals with the current representation."""
         self.features = encode(self.raw)
 
     def sample(self, n: int) -> np.ndarray:
+        """``n`` encoded task goals, drawn with replacement."""
         return self.features[self.rng.integers(len(self.features), size=n)]

@@ -90,6 +90,7 @@ class Learner:
         return means
 
     def state_dict(self) -> dict:
+        """TD3's networks and optimizers, the metric sums since the last log, and the time."""
         return {
             "td3": self.td3.state_dict(),
             "td3_totals": {k: (float(t), c) for k, (t, c) in self.totals.items()},
@@ -99,4 +100,5 @@ class Learner:
     def load_state_dict(self, state: dict) -> None:
         self.td3.load_state_dict(state["td3"])
         self.totals = dict(state.get("td3_totals", {}))
-        self.seconds = state.get("update_seconds", 0.0)
+        older = state.get("counters", {})  # checkpoints written before this key moved
+        self.seconds = state.get("update_seconds", older.get("update_seconds", 0.0))

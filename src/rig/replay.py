@@ -86,10 +86,12 @@ class ReplayBuffer:
     # ----- reading ----------------------------------------------------------
     @property
     def num_transitions(self) -> int:
+        """Transitions stored (over every episode, the open one included)."""
         return int(self._lengths.sum())
 
     @property
     def num_frames(self) -> int:
+        """Frames stored: each episode's transitions plus its first frame."""
         return int((self._lengths + (self._lengths > 0)).sum())
 
     def _sample_transitions(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +191,7 @@ class ReplayBuffer:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore episodes saved by :meth:`state_dict` (into a buffer at least as large)."""
         used = len(state["lengths"])
         if used > self.max_episodes:
             raise ValueError(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from torch import nn
 from tqdm.auto import tqdm
 
 from rig.checkpoint import save_arrays
@@ -19,6 +18,7 @@ from rig.diagnostics import ProbeData, probe_data, report_values, representation
 from rig.exploration import collect_exploration_images
 from rig.goals import ImaginedGoals, TaskGoals
 from rig.replay import ReplayBuffer
+from rig.representations import Representation
 from rig.vae_trainer import VAETrainer
 
 DATASET_FILE = "exploration_images.npy"
@@ -51,7 +51,7 @@ _WARNINGS = (
     ),
     (
         "reach",
-        "moves over which the latent distance grows all the way",
+        "moves whose first step already lowers the latent distance",
         REPRESENTATION_REACH_WARNING,
         "warning: far from a goal the latent distance stops growing for {} (fewer than {} of "
         "its moves are guided from their start), so RL will learn short moves of it sooner "
@@ -67,7 +67,7 @@ class RepresentationTraining:
     def __init__(
         self,
         config: Config,
-        representation: nn.Module,
+        representation: Representation,
         buffer: ReplayBuffer,
         imagined_goals: ImaginedGoals,
         task_goals: TaskGoals | None,
@@ -95,9 +95,11 @@ class RepresentationTraining:
 
     @property
     def learned(self) -> bool:
+        """Whether the representation is learned (VAE, AE, spatial AE), not given."""
         return self.representation.trainable
 
     def encode(self, observations: np.ndarray) -> np.ndarray:
+        """The current representation's features of a batch of observations."""
         return self.representation.features(observations)
 
     def collect(self, env: gym.Env, horizon: int) -> None:
@@ -108,10 +110,12 @@ class RepresentationTraining:
         save_arrays(self.run_dir / DATASET_FILE, self.dataset)
         self.trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
 
-    def pretrain(self, save: Callable[[], None], stop_requested: Callable[[], bool]) -> dict:
-        """Line 2, in pieces, each followed by ``save()``; stops after the piece in which a
-        stop was requested."""
-        total, metrics = self.config.vae.pretrain_steps, {}
+    def pretrain(
+        self, save: Callable[[dict[str, float]], None], stop_requested: Callable[[], bool]
+    ) -> None:
+        """Line 2, in pieces, each followed by ``save(metrics of the piece)``; stops after the
+        piece in which a stop was requested."""
+        total = self.config.vae.pretrain_steps
         bar = tqdm(
             total=total,
             initial=self.trainer.steps_trained,
@@ -121,12 +125,10 @@ class RepresentationTraining:
         )
         while self.trainer.steps_trained < total:
             steps = min(PRETRAINING_CHECKPOINT_STEPS, total - self.trainer.steps_trained)
-            metrics = self.trainer.train(steps, bar=bar, should_stop=stop_requested)
-            save()
+            save(self.trainer.train(steps, bar=bar, should_stop=stop_requested))
             if stop_requested():
                 break
         bar.close()
-        return metrics
 
     def finetune_due(self, episodes: int, env_steps: int) -> bool:
         """Line 23's schedule: every K episodes, and, once the buffer is large, only as often
@@ -172,6 +174,7 @@ class RepresentationTraining:
 
     @property
     def last_report(self) -> dict[str, float]:
+        """The latest representation report (``repr/...``), empty before the first."""
         return {k: v for k, v in (self.report_rows or [{}])[-1].items() if k != "env_steps"}
 
     def warn_if_objects_missed(self) -> None:
@@ -189,6 +192,7 @@ class RepresentationTraining:
                 tqdm.write(warning.format(", ".join(below), threshold))
 
     def state_dict(self) -> dict:
+        """Weights, trainer state, reports and fine-tuning schedule, for checkpoints."""
         return {
             "representation": self.representation.state_dict(),
             "vae_trainer": self.trainer.state_dict() if self.trainer else None,
@@ -205,4 +209,5 @@ class RepresentationTraining:
             self.trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
             self.trainer.load_state_dict(state["vae_trainer"])
         self.report_rows = list(state.get("representation_rows", []))
-        self.last_finetune = tuple(state.get("last_finetune", (0, 0)))
+        older = state.get("counters", {})  # checkpoints written before this key moved
+        self.last_finetune = tuple(state.get("last_finetune", older.get("last_finetune", (0, 0))))

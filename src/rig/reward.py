@@ -1,4 +1,4 @@
-"""Rewards computed from latents, recomputed for every relabeled goal."""
+"""Rewards of transitions for their (relabeled) goals: in latent space, or on images."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from rig.replay import TransitionBatch
+    from rig.representations import Representation
 
 
 def latent_distance_reward(next_latent: np.ndarray, goal_latent: np.ndarray) -> np.ndarray:
@@ -37,7 +38,7 @@ RewardFn = Callable[["TransitionBatch", np.ndarray], np.ndarray]
 
 def make_reward(
     kind: str,
-    representation,
+    representation: Representation,
     decode: Callable[[np.ndarray], np.ndarray],
     next_images: Callable[[TransitionBatch], np.ndarray],
 ) -> RewardFn:

@@ -45,7 +45,7 @@ CONFIG_FILE = "config.json"
 
 
 class TrainingDiverged(Exception):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+    """A loss or a logged metric became NaN or infinite; the last good checkpoint is kept."""
 
 
 class Workspace:
@@ -100,7 +100,7 @@ class Workspace:
                 raise ValueError(
                     f"relabel.env > 0 needs a task with sample_goals; {c.env} has none"
                 )
-            self.task_goals = TaskGoals(np.zeros(0), self.rng)
+            self.task_goals = TaskGoals(self.rng)
         relabeler = GoalRelabeler(
             c.relabel,
             self.imagined_goals.sample,
@@ -184,13 +184,13 @@ class Workspace:
         c, representation = self.config, self.representation_training
         c.save(self.run_dir / CONFIG_FILE)
         self.logger = Logger(self.run_dir)
-        if self.task_goals is not None and not len(self.task_goals.raw):
+        if self.task_goals is not None and self.task_goals.raw is None:
             goals = self.env.unwrapped.sample_goals(c.relabel.env_goal_pool)
             self.task_goals.raw = goals[self.agent.goal_key]
         if representation.learned and representation.trainer is None:
             representation.collect(self.env, self.horizon)
         if representation.learned:
-            self.train_metrics.update(representation.pretrain(self._save_pretraining, self.stop))
+            representation.pretrain(self._save_pretraining, self.stop)
             if self.stop.requested:
                 done, total = representation.trainer.steps_trained, c.vae.pretrain_steps
                 raise Interrupted(
@@ -234,15 +234,15 @@ class Workspace:
         try:
             yield
         except FloatingPointError as err:
-            kept = (
-                f"the last good checkpoint (env step {self.last_checkpoint_steps}) is kept "
-                f"in {self.run_dir}"
-                if self.last_checkpoint_steps is not None
-                else "no checkpoint was written yet"
-            )
             raise TrainingDiverged(
-                f"training stopped at env step {self.env_steps}: {err}; {kept}"
+                f"training stopped at env step {self.env_steps}: {err}; "
+                f"{self._kept_checkpoint()} in {self.run_dir}"
             ) from None
+
+    def _kept_checkpoint(self) -> str:
+        if self.last_checkpoint_steps is None:
+            return "no checkpoint was written yet"
+        return f"the last good checkpoint (env step {self.last_checkpoint_steps}) is kept"
 
     def _evaluate_and_log(self) -> None:
         c = self.config
@@ -288,7 +288,9 @@ class Workspace:
         self.rng.bit_generator.state = state["rng"]["numpy"]
         torch.set_rng_state(state["rng"]["torch"])
 
-    def _save_pretraining(self) -> None:
+    def _save_pretraining(self, metrics: dict[str, float]) -> None:
+        """Save VAE pretraining so far, with the metrics of its latest piece."""
+        self.train_metrics.update(metrics)
         save_state(
             self.run_dir / PRETRAINING_FILE,
             {
@@ -314,12 +316,7 @@ class Workspace:
         try:
             self._write_checkpoint()
         except DiskFull as err:
-            kept = (
-                f"the last good checkpoint (env step {self.last_checkpoint_steps}) is kept"
-                if self.last_checkpoint_steps is not None
-                else "no checkpoint was written yet"
-            )
-            raise DiskFull(err.errno, f"{err.strerror}; {kept}") from None
+            raise DiskFull(err.errno, f"{err.strerror}; {self._kept_checkpoint()}") from None
 
     def _write_checkpoint(self) -> None:
         buffer_file = None
