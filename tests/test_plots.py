@@ -104,3 +104,19 @@ def test_reference_lines_are_drawn_and_labelled_on_every_panel(runs_dir):
     assert [line.get_ydata()[0] for line in dashed] == [1.5]
     assert "do nothing" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert ax.get_ylabel() == "final distance to goal"
+
+
+def test_variants_of_a_method_are_told_apart_by_what_they_changed(tmp_path):
+    from rig.presets import resolve
+
+    def write_config(name, **changes):
+        config = resolve("rig", "pusher").to_dict()
+        config.update(seed=3, steps=100_000, out=str(tmp_path / name), **changes)
+        write_run(tmp_path / name, "rig", 3, [row(0, 1.0)], env="pusher")
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+
+    write_config("preset")  # only the seed, steps and run directory differ
+    write_config("variant", imagined_goals="exploration-latents")
+    labels = {run.path.name: run.method for run in load_runs([tmp_path])}
+    assert labels == {"preset": "rig", "variant": "rig (imagined_goals exploration-latents)"}
+    assert [r.method for r in load_runs([tmp_path])].count("rig") == 1

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from rig.config import Config, flatten
 from rig.logger import read_progress
+
+NOT_PART_OF_A_METHOD = frozenset(
+    {"seed", "out", "steps", "threads", "device", "checkpoint_every", "save_buffer"}
+)
+"""Fields a run may change without being a different method (bookkeeping, budget)."""
 
 # Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
 _T95 = (
@@ -53,6 +59,8 @@ class Run:
     path: Path
     task: str
     method: str
+    """The method preset, followed by any field the run changed from the preset and the
+    task's protocol: ``rig (imagined_goals exploration-latents)``."""
     seed: int
     rows: list[dict[str, float]]
     """``progress.csv``, one row per evaluation."""
@@ -83,11 +91,27 @@ def _load_run(run_dir: Path) -> Run:
     return Run(
         run_dir,
         config["env"],
-        config["method"],
+        method_label(config),
         int(config["seed"]),
         read_progress(run_dir / "progress.csv"),
         summary,
     )
+
+
+def method_label(config: dict) -> str:
+    """The run's method preset and, in brackets, the fields it changed from that preset on
+    its task (so that variants of one method are told apart in tables and figures)."""
+    from rig.presets import differences, resolve
+
+    method = config["method"]
+    try:
+        ran = Config.from_dict(config)
+        changed = differences(ran, resolve(method, ran.env))
+    except (ValueError, TypeError):  # a configuration from another version of rig
+        return method
+    written = flatten(config).keys() - NOT_PART_OF_A_METHOD
+    shown = [f"{k} {v}" for k, (_, v) in sorted(changed.items()) if k in written]
+    return f"{method} ({', '.join(shown)})" if shown else method
 
 
 def t95(dof: int) -> float:
