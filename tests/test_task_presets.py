@@ -9,6 +9,8 @@ def test_each_arm_task_runs_its_own_protocol():
     pusher = resolve("rig", "pusher")
     assert pusher.exploration.num_images == 10_000 and pusher.steps == 500_000
     assert pusher.vae.latent_dim == 8 and pusher.vae.beta == 5.0
+    assert pusher.imagined_goals == "exploration-latents"
+    assert pusher.exploration.goal_reset_prob == 0.5
     assert pusher.eval.episodes >= 50
     assert resolve("rig", "reacher").exploration.num_images == 100
     assert resolve("rig", "point") == Config(env="point")

@@ -172,10 +172,13 @@ _TASKS = [
             "vae.latent_dim": 8,
             "steps": 500_000,
             "learning_starts": 4000,
+            "exploration.goal_reset_prob": 0.5,
+            "imagined_goals": "exploration-latents",
             **_ARM_EVAL,
         },
         "paper section 5 and rlkit v0.1.2: 10,000 images, ~500K env steps, 4,000 steps "
-        "before training; latent size 8 and 5,000 VAE steps: docs/task_protocols.md",
+        "before training; latent size 8, 5,000 VAE steps, imagined goals drawn from the "
+        "exploration images' latents: docs/task_protocols.md",
     ),
     TaskPreset(
         "multi-pusher",
