@@ -116,7 +116,7 @@ def test_variants_of_a_method_are_told_apart_by_what_they_changed(tmp_path):
         (tmp_path / name / "config.json").write_text(json.dumps(config))
 
     write_config("preset")  # only the seed, steps and run directory differ
-    write_config("variant", imagined_goals="exploration-latents")
+    write_config("variant", imagined_goals="stored-latents")
     labels = {run.path.name: run.method for run in load_runs([tmp_path])}
-    assert labels == {"preset": "rig", "variant": "rig (imagined_goals exploration-latents)"}
+    assert labels == {"preset": "rig", "variant": "rig (imagined_goals stored-latents)"}
     assert [r.method for r in load_runs([tmp_path])].count("rig") == 1
