@@ -109,14 +109,19 @@ def test_reference_lines_are_drawn_and_labelled_on_every_panel(runs_dir):
 def test_variants_of_a_method_are_told_apart_by_what_they_changed(tmp_path):
     from rig.presets import resolve
 
-    def write_config(name, **changes):
-        config = resolve("rig", "pusher").to_dict()
+    def write_config(name, method="rig", **changes):
+        config = resolve(method, "pusher").to_dict()
         config.update(seed=3, steps=100_000, out=str(tmp_path / name), **changes)
-        write_run(tmp_path / name, "rig", 3, [row(0, 1.0)], env="pusher")
+        write_run(tmp_path / name, method, 3, [row(0, 1.0)], env="pusher")
         (tmp_path / name / "config.json").write_text(json.dumps(config))
 
     write_config("preset")  # only the seed, steps and run directory differ
     write_config("variant", imagined_goals="stored-latents")
+    write_config("oracle", "oracle", imagined_goals="stored-latents")  # no effect on states
     labels = {run.path.name: run.method for run in load_runs([tmp_path])}
-    assert labels == {"preset": "rig", "variant": "rig (imagined_goals stored-latents)"}
+    assert labels == {
+        "preset": "rig",
+        "variant": "rig (imagined_goals stored-latents)",
+        "oracle": "oracle",
+    }
     assert [r.method for r in load_runs([tmp_path])].count("rig") == 1

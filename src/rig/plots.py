@@ -36,7 +36,7 @@ def plot_runs(
     """Draw ``runs`` to ``path`` (any format Matplotlib writes, by extension)."""
     fig = draw(runs, metric, title, references)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -68,7 +68,8 @@ def draw(
         if metric == "success":
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        # below the panel: long names of method variants would hide the curves
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

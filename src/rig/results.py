@@ -16,6 +16,9 @@ NOT_PART_OF_A_METHOD = frozenset(
     {"seed", "out", "steps", "threads", "device", "checkpoint_every", "save_buffer"}
 )
 """Fields a run may change without being a different method (bookkeeping, budget)."""
+NOT_LEARNED = ("state", "pixels")
+ONLY_FOR_LEARNED = ("exploration.", "vae.", "imagined_goals")
+"""Fields that do nothing for a representation that is not learned (the oracle, pixels)."""
 
 # Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
 _T95 = (
@@ -110,6 +113,8 @@ def method_label(config: dict) -> str:
     except (ValueError, TypeError):  # a configuration from another version of rig
         return method
     written = flatten(config).keys() - NOT_PART_OF_A_METHOD
+    if ran.representation in NOT_LEARNED:  # no exploration images, VAE or imagined goals
+        written = {k for k in written if not k.startswith(ONLY_FOR_LEARNED)}
     shown = [f"{k} {v}" for k, (_, v) in sorted(changed.items()) if k in written]
     return f"{method} ({', '.join(shown)})" if shown else method
 
