@@ -53,7 +53,9 @@ def draw(
         raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
     groups = grouped(runs)
     colors = _colors([m for methods in groups.values() for m in methods])
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False, layout="constrained"
+    )
     for ax, (task, methods) in zip(axes[0], groups.items()):
         for method, method_runs in methods.items():
             steps, mean, ci, n = curve(method_runs, column)
@@ -72,7 +74,6 @@ def draw(
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
