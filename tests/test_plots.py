@@ -98,12 +98,15 @@ def test_plot_and_report_commands(runs_dir, tmp_path, capsys):
     assert "no run directories" in capsys.readouterr().err
 
 
-def test_reference_lines_are_drawn_and_labelled_on_every_panel(runs_dir):
-    ax = draw(load_runs([runs_dir]), references={"do nothing": 1.5}).axes[0]
-    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-    assert [line.get_ydata()[0] for line in dashed] == [1.5]
-    assert "do nothing" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert ax.get_ylabel() == "final distance to goal"
+def test_reference_lines_are_drawn_on_every_panel_and_labelled_in_the_legend(runs_dir):
+    fig = draw(load_runs([runs_dir]), references={"do nothing": 1.5})
+    for ax in fig.axes:
+        dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert [line.get_ydata()[0] for line in dashed] == [1.5]
+        assert ax.get_ylabel() == "final distance to goal"
+    (legend,) = fig.legends  # one legend for all panels, each name once
+    names = [t.get_text() for t in legend.get_texts()]
+    assert "do nothing" in names and len(names) == len(set(names))
 
 
 def test_variants_of_a_method_are_told_apart_by_what_they_changed(tmp_path):

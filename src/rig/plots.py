@@ -70,8 +70,13 @@ def draw(
         if metric == "success":
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-        # below the panel: long names of method variants would hide the curves
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    # one legend below the panels: long names of method variants would hide the curves
+    labelled = {}
+    for ax in axes[0]:
+        for handle, name in zip(*ax.get_legend_handles_labels()):
+            labelled.setdefault(name, handle)
+    fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", fontsize=8,
+               frameon=False)  # fmt: skip
     if title:
         fig.suptitle(title)
     return fig
