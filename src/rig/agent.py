@@ -23,10 +23,19 @@ class TaskSpaces:
     action_dim: int
     action_scale: list[float]
     state_dim: int = 0
+    goal_dim: int = 0
+    """Width of the task's goal states (``state_dim`` in our tasks; less in a goal
+    environment whose goals are a part of its state)."""
 
     @classmethod
     def from_dict(cls, data: dict) -> TaskSpaces:
-        return cls(int(data["action_dim"]), list(data["action_scale"]), data.get("state_dim", 0))
+        state_dim = data.get("state_dim", 0)
+        return cls(
+            int(data["action_dim"]),
+            list(data["action_scale"]),
+            state_dim,
+            data.get("goal_dim", state_dim),
+        )
 
 
 def build_agent(
@@ -34,7 +43,7 @@ def build_agent(
 ) -> tuple[Agent, nn.Module]:
     """The method's untrained agent (representation, actor, standard prior) and its critic:
     what training starts from and what a checkpoint is loaded into."""
-    representation = make_representation(config, spaces.state_dim).to(device)
+    representation = make_representation(config, spaces.state_dim, spaces.goal_dim).to(device)
     actor, critic = make_networks(config, representation, spaces.action_dim, spaces.action_scale)
     prior = FittedPrior.standard(max(representation.latent_dim, 1))
     return Agent(representation, actor.to(device), prior), critic.to(device)
@@ -83,11 +92,10 @@ class Agent:
         if self.observation_key == "image_observation":
             return check_image(x, self.representation.image_size, name)
         x = np.asarray(x, dtype=np.float32)
-        if x.shape != (self.representation.latent_dim,):
-            raise ValueError(
-                f"{name.split()[0]} state must have shape "
-                f"({self.representation.latent_dim},), got {x.shape}"
-            )
+        rep = self.representation
+        width = rep.goal_dim if name.startswith("goal") else rep.latent_dim
+        if x.shape != (width,):
+            raise ValueError(f"{name.split()[0]} state must have shape ({width},), got {x.shape}")
         return x
 
     def goal_policy(self) -> GoalPolicy:
@@ -144,8 +152,9 @@ class GoalPolicy:
 
     def final_metrics(self, observation: dict) -> dict[str, float | np.ndarray]:
         """Distance between the final observation's and the goal's features (no true state)."""
-        if self.agent.representation.reads_images:
+        representation = self.agent.representation
+        if representation.reads_images:
             return {}
-        latent = self._encode(observation, self.agent.observation_key)
-        distance = np.linalg.norm(latent - self.goal_latent, axis=-1)
+        achieved = self._encode(observation, representation.achieved_key)
+        distance = np.linalg.norm(achieved - self.goal_latent, axis=-1)
         return {"latent_distance": distance if self._batched else float(distance[0])}

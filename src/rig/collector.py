@@ -9,10 +9,7 @@ import numpy as np
 from rig.agent import Agent
 from rig.goals import ImaginedGoals
 from rig.noise import ExplorationNoise
-from rig.replay import ReplayBuffer
-
-NOTHING_CACHED = np.zeros(0, np.float32)
-"""What the buffer caches for a representation that reads images (the frames suffice)."""
+from rig.replay import NOTHING, ReplayBuffer
 
 
 class Collector:
@@ -40,13 +37,26 @@ class Collector:
         self.rng = rng
         self._features: np.ndarray | None = None
         self._goal: np.ndarray | None = None
+        rep = self.representation
+        self._achieved_apart = rep.achieved_key != rep.observation_key
+        """The task's goals are a part of its state: achieved goals are cached apart."""
 
     def _encode(self, observation: dict, key: str) -> np.ndarray:
         return self.representation.features(observation[key][None])
 
     def _cached(self, features: np.ndarray) -> np.ndarray:
         """What the buffer caches of one observation's features (nothing for images)."""
-        return NOTHING_CACHED if self.representation.reads_images else features[0]
+        return NOTHING if self.representation.reads_images else features[0]
+
+    def _achieved(self, observation: dict) -> np.ndarray:
+        if not self._achieved_apart:
+            return NOTHING
+        return self._encode(observation, self.representation.achieved_key)[0]
+
+    @staticmethod
+    def _image(observation: dict, key: str) -> np.ndarray:
+        """The camera image under ``key``, or nothing for a task without a camera."""
+        return observation.get(key, NOTHING)
 
     def start_episode(self) -> None:
         """Lines 5-6: a goal and a first observation."""
@@ -57,14 +67,15 @@ class Collector:
         else:
             obs, _ = self.env.reset(seed=int(self.rng.integers(2**31)))
             self._goal = self._encode(obs, self.representation.goal_key)
-            goal_image = obs["image_desired_goal"]
+            goal_image = self._image(obs, "image_desired_goal")
         self.noise.reset()
         self._features = self._encode(obs, self.representation.observation_key)
         self.buffer.start_episode(
-            obs["image_observation"],
+            self._image(obs, "image_observation"),
             self._cached(self._features),
             self._cached(self._goal),
             goal_image,
+            self._achieved(obs),
         )
 
     def step(self) -> bool:
@@ -73,6 +84,10 @@ class Collector:
         obs, _, terminated, truncated, _ = self.env.step(action)
         self._features = self._encode(obs, self.representation.observation_key)
         self.buffer.add_step(
-            action, obs["image_observation"], self._cached(self._features), terminated
+            action,
+            self._image(obs, "image_observation"),
+            self._cached(self._features),
+            terminated,
+            self._achieved(obs),
         )
         return terminated or truncated

@@ -55,6 +55,9 @@ class TD3Config:
     target_noise: float = 0.2
     target_noise_clip: float = 0.5
     updates_per_step: int = 4
+    updates_per_episode: int = 0
+    """If positive: this many updates at each episode's end instead of ``updates_per_step``
+    after each step (HER's training cycle of one rollout, then N gradient steps)."""
     reward_scale: float = 1.0
     """Multiplies the relabeled reward (Table 1 lists 1e-4 for the original code's scale)."""
 
@@ -131,9 +134,11 @@ class Config:
     representation: Literal["vae", "ae", "spatial-ae", "state", "pixels"] = "vae"
     """What the policy sees: beta-VAE latents, autoencoder codes (L&R), spatial feature
     points (DSAE), the true state (oracle) or raw pixels with an encoder trained by the critic."""
-    reward: Literal["latent-distance", "log-prob", "pixel-mse"] = "latent-distance"
+    reward: Literal["latent-distance", "log-prob", "pixel-mse", "task"] = "latent-distance"
     """``-||z' - z_g||``; minus the Mahalanobis distance under the encoder's precision;
-    minus the pixel MSE between the next image and the (decoded) goal."""
+    minus the pixel MSE between the next image and the (decoded) goal; the task's own
+    ``compute_reward`` of a goal environment (sparse or dense, e.g. ``FetchReach-v4`` or
+    ``FetchReachDense-v4``; representation ``state`` only)."""
     rollout_goals: Literal["prior", "env"] = "prior"
     """Goals of exploration episodes: imagined (sampled from the fitted prior) or the
     task's own goal images (what the paper gave every baseline)."""
@@ -211,6 +216,10 @@ class Config:
             problems.append(
                 f"td3.updates_per_step must be positive, got {self.td3.updates_per_step}"
             )
+        if self.td3.updates_per_episode < 0:
+            problems.append(
+                f"td3.updates_per_episode must be >= 0, got {self.td3.updates_per_episode}"
+            )
         if self.td3.policy_delay <= 0:
             problems.append(f"td3.policy_delay must be positive, got {self.td3.policy_delay}")
         if self.threads < 0:
@@ -238,10 +247,15 @@ class Config:
             problems.append(
                 f"representation 'pixels' compares images: use reward 'pixel-mse', got {reward!r}"
             )
-        if rep == "state" and reward != "latent-distance":
+        if rep == "state" and reward not in ("latent-distance", "task"):
             problems.append(
-                "representation 'state' compares states: use reward 'latent-distance', "
-                f"got {reward!r}"
+                "representation 'state' compares states: use reward 'latent-distance' or "
+                f"'task', got {reward!r}"
+            )
+        if reward == "task" and rep != "state":
+            problems.append(
+                f"reward 'task' is a goal environment's reward on states: use representation "
+                f"'state', got {rep!r}"
             )
         if rep in ("state", "pixels") and (self.rollout_goals != "env" or self.relabel.prior > 0):
             problems.append(

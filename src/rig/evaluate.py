@@ -49,9 +49,9 @@ def evaluate(
     for episode in range(episodes):
         if episode > 0:
             obs, info = env.reset()
-        goal_image = obs["image_desired_goal"]
         policy.set_goal(obs)
         record = episode < record_episodes
+        goal_image = obs["image_desired_goal"] if record else None
         frames = []
         for _ in range(horizon):
             if record:

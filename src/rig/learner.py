@@ -52,6 +52,8 @@ class Learner:
     def train(self, updates: int) -> None:
         """``updates`` TD3 updates on fresh batches; raises ``FloatingPointError`` if a loss
         is no longer finite."""
+        if updates <= 0:
+            return
         tick = time.perf_counter()
         for _ in range(updates):
             metrics = self.update(self.buffer.sample(self.config.batch_size, self.reads_images))

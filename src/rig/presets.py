@@ -14,7 +14,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from rig.config import Config, RelabelConfig, RepresentationConfig, flatten, replace_fields
+from rig.config import (
+    Config,
+    RelabelConfig,
+    RepresentationConfig,
+    TD3Config,
+    flatten,
+    replace_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,43 @@ def _baseline(representation: str, **changes) -> Config:
 
 def _vae(**changes) -> Config:
     return Config(vae=RepresentationConfig(**changes))
+
+
+def _goal_env(future: float, env: float, updates_per_episode: int) -> Config:
+    """Supplementary 9.4: TD3 on a goal environment's states with its own reward and
+    goals, trained as the OpenAI baselines HER code with ``rollout_batch_size=1``,
+    ``n_cycles=1``, batch 256: one episode, then ``updates_per_episode`` gradient steps
+    (``n_batches``); HER's discount 0.98 and target averaging 0.95 (``tau`` 0.05)."""
+    return Config(
+        representation="state",
+        reward="task",
+        rollout_goals="env",
+        relabel=RelabelConfig(prior=0.0, future=future, env=env),
+        td3=TD3Config(
+            batch_size=256, updates_per_episode=updates_per_episode, discount=0.98, tau=0.05
+        ),
+    )
+
+
+_FIGURE_12 = [
+    Method(
+        f"her-future-{n}",
+        f"HER 'future' (k = 4: 0.8 future goals) on a goal environment's states, its own "
+        f"reward, {n} updates per episode",
+        "Supplementary 9.4, Figure 12",
+        _goal_env(0.8, 0.0, n),
+    )
+    for n in (64, 256)
+] + [
+    Method(
+        f"her-env-{n}",
+        f"Figure 12's 'ours': half HER 'future' (k = 4), half goals from the environment's "
+        f"goal space (0.4 future, 0.5 env, 0.1 rollout), its own reward, {n} updates per episode",
+        "Supplementary 9.4, Figure 12",
+        _goal_env(0.4, 0.5, n),
+    )
+    for n in (64, 256)
+]
 
 
 _METHODS = [
@@ -122,6 +166,7 @@ _METHODS = [
         "Section 5 (relabeling ablation), Figures 5 and 9",
         _relabel(1.0, 0.0),
     ),
+    *_FIGURE_12,
 ]
 
 METHODS: dict[str, Method] = {
@@ -212,6 +257,29 @@ _TASKS = [
         },
         "paper section 5: 10,000 images",
     ),
+]
+FETCH_BUDGETS = {
+    "FetchReach": 10_000,
+    "FetchPush": 100_000,
+    "FetchSlide": 100_000,
+    "FetchPickAndPlace": 100_000,
+}
+"""Env steps per Fetch task (Gymnasium-Robotics v4 ids, sparse and dense): our budget."""
+_TASKS += [
+    TaskPreset(
+        f"{task}{reward}-v4",
+        {
+            "steps": steps,
+            "learning_starts": 250,
+            "eval.episodes": 10,
+            "eval.every_steps": 500,
+            "checkpoint_every": 10_000,
+        },
+        "supplementary 9.4 (OpenAI baselines HER, one episode per cycle): 10 test episodes "
+        f"every 10 episodes; {steps:,d} steps (our budget)",
+    )
+    for task, steps in FETCH_BUDGETS.items()
+    for reward in ("", "Dense")
 ]
 TASK_PRESETS: dict[str, TaskPreset] = {t.name: t for t in _TASKS}
 TASK_PRESETS["multi-pusher-variable"] = dataclasses.replace(

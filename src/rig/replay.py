@@ -7,6 +7,10 @@ refreshed after each VAE update. Each episode also keeps the image of the goal i
 pursued (for imagined goals: the decoded latent), so its goal latent can be
 refreshed the same way.
 Slots are reused oldest first once the buffer is full.
+
+For a task whose goals are a part of its state (a goal environment), each step also
+caches the features of what it achieved (``achieved_dim`` > 0): "future" goals and rewards
+read those. A task without camera images stores empty frames (``image_shape=(0,)``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+NOTHING = np.zeros(0, np.float32)
+"""What is stored for an entry a buffer does not cache (empty frames, no achieved goals)."""
 
 
 @dataclass
@@ -26,22 +33,29 @@ class TransitionBatch:
     t: np.ndarray
     features: np.ndarray
     next_features: np.ndarray
+    next_achieved: np.ndarray
+    """What the next observation achieved, compared with goals (``next_features`` unless
+    the buffer caches achieved goals apart)."""
     action: np.ndarray
     terminal: np.ndarray
     rollout_goal: np.ndarray
 
 
 class ReplayBuffer:
-    """Stores episodes of at most ``horizon`` steps; capacity is in transitions."""
+    """Stores episodes of at most ``horizon`` steps; capacity is in transitions. Goals are
+    ``goal_dim`` wide (default ``latent_dim``); ``achieved_dim`` > 0 caches achieved goals
+    apart from the latents."""
 
     def __init__(
         self,
         capacity: int,
         horizon: int,
-        image_shape: tuple[int, int, int],
+        image_shape: tuple[int, ...],
         action_dim: int,
         latent_dim: int,
         rng: np.random.Generator,
+        goal_dim: int | None = None,
+        achieved_dim: int = 0,
     ):
         if capacity < horizon:
             raise ValueError(f"capacity ({capacity}) must hold at least one episode ({horizon})")
@@ -51,26 +65,33 @@ class ReplayBuffer:
         n, h = self.max_episodes, horizon
         self._frames = np.zeros((n, h + 1, *image_shape), dtype=np.uint8)
         self._latents = np.zeros((n, h + 1, latent_dim), dtype=np.float32)
+        self._achieved = np.zeros((n, h + 1, achieved_dim), dtype=np.float32)
         self._actions = np.zeros((n, h, action_dim), dtype=np.float32)
         self._terminals = np.zeros((n, h), dtype=bool)
-        self._rollout_goals = np.zeros((n, latent_dim), dtype=np.float32)
+        goal_dim = latent_dim if goal_dim is None else goal_dim
+        self._rollout_goals = np.zeros((n, goal_dim), dtype=np.float32)
         self._rollout_goal_images = np.zeros((n, *image_shape), dtype=np.uint8)
         self._lengths = np.zeros(n, dtype=np.int64)
         self._slot = -1
         self.episodes_started = 0
 
     # ----- writing ----------------------------------------------------------
-    def start_episode(self, frame, latent, rollout_goal, rollout_goal_image) -> None:
+    def start_episode(
+        self, frame, latent, rollout_goal, rollout_goal_image, achieved=NOTHING
+    ) -> None:
         """Open a new episode with its first frame and the goal it will pursue."""
         self._slot = self.episodes_started % self.max_episodes
         self.episodes_started += 1
         self._lengths[self._slot] = 0
         self._frames[self._slot, 0] = frame
         self._latents[self._slot, 0] = latent
+        self._achieved[self._slot, 0] = achieved
         self._rollout_goals[self._slot] = rollout_goal
         self._rollout_goal_images[self._slot] = rollout_goal_image
 
-    def add_step(self, action, next_frame, next_latent, terminal: bool) -> None:
+    def add_step(
+        self, action, next_frame, next_latent, terminal: bool, next_achieved=NOTHING
+    ) -> None:
         """Append one transition to the open episode."""
         if self._slot < 0:
             raise RuntimeError("call start_episode before add_step")
@@ -81,6 +102,7 @@ class ReplayBuffer:
         self._terminals[e, t] = terminal
         self._frames[e, t + 1] = next_frame
         self._latents[e, t + 1] = next_latent
+        self._achieved[e, t + 1] = next_achieved
         self._lengths[e] = t + 1
 
     # ----- reading ----------------------------------------------------------
@@ -116,11 +138,13 @@ class ReplayBuffer:
                 self._rollout_goals,
             )
         )
+        next_features = views[e, t + 1]
         return TransitionBatch(
             episode=e,
             t=t,
             features=views[e, t],
-            next_features=views[e, t + 1],
+            next_features=next_features,
+            next_achieved=self._achieved[e, t + 1] if self._caches_achieved else next_features,
             action=self._actions[e, t],
             terminal=self._terminals[e, t],
             rollout_goal=goals[e],
@@ -128,13 +152,25 @@ class ReplayBuffer:
 
     def future_goals(self, episode: np.ndarray, t: np.ndarray, images: bool = False) -> np.ndarray:
         """A frame drawn uniformly from ``t+1 .. length`` of the same episode (HER's
-        "future"), as its cached latent or, with ``images``, the frame itself."""
+        "future"), as what it achieved: its cached latent (or achieved goal) or, with
+        ``images``, the frame itself."""
         future = self.rng.integers(t + 1, self._lengths[episode] + 1)
-        return (self._frames if images else self._latents)[episode, future]
+        if images:
+            return self._frames[episode, future]
+        return (self._achieved if self._caches_achieved else self._latents)[episode, future]
+
+    @property
+    def _caches_achieved(self) -> bool:
+        return self._achieved.shape[-1] > 0
 
     def next_images(self, batch: TransitionBatch) -> np.ndarray:
         """The frames after the transitions of ``batch`` (for rewards computed on images)."""
         return self._frames[batch.episode, batch.t + 1]
+
+    @property
+    def stores_images(self) -> bool:
+        """Whether the task has a camera (else its frames are empty)."""
+        return self._frames.shape[2:] != (0,)
 
     @property
     def nbytes(self) -> int:
@@ -176,6 +212,7 @@ class ReplayBuffer:
     _ARRAYS = (
         "frames",
         "latents",
+        "achieved",
         "actions",
         "terminals",
         "rollout_goals",
@@ -198,5 +235,6 @@ class ReplayBuffer:
                 f"saved buffer holds {used} episodes; this one holds {self.max_episodes}"
             )
         for name in self._ARRAYS:
-            getattr(self, "_" + name)[:used] = state[name]
+            if name in state:  # buffers saved before "achieved" existed cache none
+                getattr(self, "_" + name)[:used] = state[name]
         self._slot, self.episodes_started = (int(v) for v in state["counters"])

@@ -33,6 +33,10 @@ class Representation(Protocol):
     """The observation entry it reads (``image_observation`` or ``state_observation``)."""
     goal_key: str
     """The goal entry it reads (``image_desired_goal`` or ``state_desired_goal``)."""
+    achieved_key: str
+    """The entry compared with goals: what an observation achieves (for images, the image
+    itself; for states, ``state_achieved_goal``, which a goal environment may make a part
+    of a larger observation)."""
     trainable: bool
     """Learned from the exploration images before RL and fine-tuned during it."""
     reads_images: bool
@@ -40,6 +44,9 @@ class Representation(Protocol):
     future goals and rollout goals are frames."""
     latent_dim: int
     """Width of its feature vectors (0 for images)."""
+    goal_dim: int
+    """Width of its goal feature vectors (``latent_dim`` unless the task's goals are a part
+    of its state)."""
 
     def features(self, observations: np.ndarray) -> np.ndarray:
         """Feature vectors (or images) of a batch of observations."""
@@ -51,25 +58,28 @@ class StateIdentity(nn.Module):
 
     observation_key = "state_observation"
     goal_key = "state_desired_goal"
+    achieved_key = "state_achieved_goal"
     trainable = False
     reads_images = False
 
-    def __init__(self, state_dim: int):
+    def __init__(self, state_dim: int, goal_dim: int):
         super().__init__()
         self.latent_dim = state_dim
+        self.goal_dim = goal_dim
 
     def features(self, states: np.ndarray) -> np.ndarray:
-        return np.asarray(states, dtype=np.float32).reshape(len(states), self.latent_dim)
+        """States or goals, as float32 rows."""
+        return np.asarray(states, dtype=np.float32).reshape(len(states), -1)
 
 
 class RawPixels(nn.Module):
     """Images passed through unchanged; the TD3 networks hold the encoder."""
 
-    observation_key = "image_observation"
+    observation_key = achieved_key = "image_observation"
     goal_key = "image_desired_goal"
     trainable = False
     reads_images = True
-    latent_dim = 0
+    latent_dim = goal_dim = 0
 
     def __init__(self, image_size: int):
         super().__init__()
@@ -79,8 +89,10 @@ class RawPixels(nn.Module):
         return np.asarray(images, dtype=np.uint8)
 
 
-def make_representation(config: Config, state_dim: int) -> nn.Module:
-    """The representation named by ``config.representation``, untrained."""
+def make_representation(config: Config, state_dim: int, goal_dim: int | None = None) -> nn.Module:
+    """The representation named by ``config.representation``, untrained (``state_dim`` and
+    ``goal_dim``: the task's true state and goal widths, 0 if it has none; goals as wide as
+    states by default)."""
     kind, size, dim = config.representation, config.image_size, config.vae.latent_dim
     if kind == "vae":
         return ConvVAE(size, dim)
@@ -93,7 +105,7 @@ def make_representation(config: Config, state_dim: int) -> nn.Module:
             raise ValueError(
                 f"representation 'state' needs a task with state_observation; {config.env} has none"
             )
-        return StateIdentity(state_dim)
+        return StateIdentity(state_dim, state_dim if goal_dim is None else goal_dim)
     if kind == "pixels":
         return RawPixels(size)
     raise ValueError(f"unknown representation {kind!r}")
@@ -107,7 +119,7 @@ def make_networks(
     hidden = config.td3.hidden_sizes
     if isinstance(representation, RawPixels):
         return pixel_actor_critic(representation.image_size, action_dim, hidden, action_scale)
-    features = 2 * representation.latent_dim
+    features = representation.latent_dim + representation.goal_dim
     return Actor(features, action_dim, hidden, action_scale), TwinCritic(
         features, action_dim, hidden
     )

@@ -41,14 +41,23 @@ def make_reward(
     representation: Representation,
     decode: Callable[[np.ndarray], np.ndarray],
     next_images: Callable[[TransitionBatch], np.ndarray],
+    task_reward: Callable[[np.ndarray, np.ndarray, None], np.ndarray] | None = None,
 ) -> RewardFn:
     """The reward ``kind`` (``Config.reward``) in ``representation``'s feature space.
 
     ``decode`` turns latent goals into images (``pixel-mse``); ``next_images(batch)`` gives
-    the frames after the batch's transitions (``log-prob``, ``pixel-mse``).
+    the frames after the batch's transitions (``log-prob``, ``pixel-mse``); ``task_reward``
+    is a goal environment's own ``compute_reward(achieved, desired, info)`` (``task``:
+    sparse or dense, as the task defines it).
     """
     if kind == "latent-distance":
-        return lambda batch, goals: latent_distance_reward(batch.next_features, goals)
+        return lambda batch, goals: latent_distance_reward(batch.next_achieved, goals)
+    if kind == "task":
+        if task_reward is None:
+            raise ValueError("reward 'task' needs a task with compute_reward (a goal environment)")
+        return lambda batch, goals: np.asarray(
+            task_reward(batch.next_achieved, goals, None), np.float32
+        )
     if kind == "log-prob":
         return lambda batch, goals: log_prob_reward(
             batch.next_features, representation.encode_log_variances(next_images(batch)), goals

@@ -31,7 +31,7 @@ class SpatialSoftmax(nn.Module):
 class SpatialAutoencoder(nn.Module):
     """Feature points of an image (``latent_dim`` = 2 x number of points)."""
 
-    observation_key = "image_observation"
+    observation_key = achieved_key = "image_observation"
     goal_key = "image_desired_goal"
     trainable = True
     reads_images = False
@@ -43,7 +43,7 @@ class SpatialAutoencoder(nn.Module):
                 f"a spatial autoencoder needs an even latent_dim (2 per point), got {latent_dim}"
             )
         self.image_size = image_size
-        self.latent_dim = latent_dim
+        self.latent_dim = self.goal_dim = latent_dim
         self.target_size = image_size // 2
         self.encoder = nn.Sequential(
             nn.Conv2d(3, 32, 5, stride=2),

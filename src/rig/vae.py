@@ -52,7 +52,7 @@ class ConvVAE(nn.Module):
     per-pixel Bernoulli logits.
     """
 
-    observation_key = "image_observation"
+    observation_key = achieved_key = "image_observation"
     goal_key = "image_desired_goal"
     trainable = True
     reads_images = False
@@ -60,7 +60,7 @@ class ConvVAE(nn.Module):
     def __init__(self, image_size: int = 48, latent_dim: int = 4, variational: bool = True):
         super().__init__()
         self.image_size = image_size
-        self.latent_dim = latent_dim
+        self.latent_dim = self.goal_dim = latent_dim
         self.variational = variational
         side = conv_output_size(image_size)
         layers, in_ch = [], 3

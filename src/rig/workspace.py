@@ -64,16 +64,19 @@ class Workspace:
         self.eval_env = make(c.eval_env or c.env, image_size=c.image_size)
         self.eval_envs: gym.vector.VectorEnv | None = None
         """``eval.episodes`` copies of the evaluation task, stepped together (made on first use)."""
-        check_task(self.env, c.image_size)
+        check_task(self.env, c.image_size, reads_states=c.representation == "state")
         if c.eval_env:
             check_eval_task(self.env, self.eval_env)
         self.horizon = c.horizon or (self.env.spec.max_episode_steps if self.env.spec else 0)
         if not self.horizon:
             raise ValueError(f"task {c.env} has no time limit; set --horizon")
         obs_space, action_space = self.env.observation_space, self.env.action_space
-        state = obs_space.spaces.get("state_observation")
+        state, goal = (obs_space.spaces.get(f"state_{k}") for k in ("observation", "desired_goal"))
         self.spaces = TaskSpaces(
-            action_space.shape[0], action_space.high.tolist(), state.shape[0] if state else 0
+            action_space.shape[0],
+            action_space.high.tolist(),
+            state.shape[0] if state else 0,
+            goal.shape[0] if goal else 0,
         )
         self.agent, critic = build_agent(c, self.spaces, self.device)
         representation = self.agent.representation
@@ -85,18 +88,25 @@ class Workspace:
             self.device,
             networks=(self.agent.actor, critic),
         )
+        camera = obs_space.spaces.get("image_observation")
         self.buffer = ReplayBuffer(
             c.buffer_size,
             self.horizon,
-            obs_space["image_observation"].shape,
+            camera.shape if camera else (0,),
             self.spaces.action_dim,
             representation.latent_dim,
             self.rng,
+            goal_dim=representation.goal_dim,
+            achieved_dim=(
+                representation.goal_dim
+                if representation.achieved_key != representation.observation_key
+                else 0
+            ),
         )
         self.imagined_goals = ImaginedGoals(c.imagined_goals, representation.latent_dim, self.rng)
         self.task_goals: TaskGoals | None = None
         if c.relabel.env > 0:
-            if not hasattr(self.env.unwrapped, "sample_goals"):
+            if _task_method(self.env, "sample_goals") is None:
                 raise ValueError(
                     f"relabel.env > 0 needs a task with sample_goals; {c.env} has none"
                 )
@@ -106,7 +116,13 @@ class Workspace:
             self.imagined_goals.sample,
             self.task_goals.sample if self.task_goals else None,
         )
-        reward = make_reward(c.reward, representation, self.agent.decode, self.buffer.next_images)
+        reward = make_reward(
+            c.reward,
+            representation,
+            self.agent.decode,
+            self.buffer.next_images,
+            _task_method(self.env, "compute_reward"),
+        )
         self.learner = Learner(
             td3, self.buffer, relabeler, reward, c.td3, representation.reads_images, self.device
         )
@@ -185,7 +201,7 @@ class Workspace:
         c.save(self.run_dir / CONFIG_FILE)
         self.logger = Logger(self.run_dir)
         if self.task_goals is not None and self.task_goals.raw is None:
-            goals = self.env.unwrapped.sample_goals(c.relabel.env_goal_pool)
+            goals = _task_method(self.env, "sample_goals")(c.relabel.env_goal_pool)
             self.task_goals.raw = goals[self.agent.goal_key]
         if representation.learned and representation.trainer is None:
             representation.collect(self.env, self.horizon)
@@ -205,16 +221,18 @@ class Workspace:
         (self.run_dir / PRETRAINING_FILE).unlink(missing_ok=True)
 
     def _run_episode(self, bar: tqdm) -> None:
-        """Lines 5-22: one episode toward a goal, with TD3 updates after every step."""
+        """Lines 5-22: one episode toward a goal, with TD3 updates after every step (or all
+        at its end, with ``td3.updates_per_episode``)."""
         c = self.config
         self.collector.start_episode()
-        for _ in range(self.horizon):
+        for step in range(self.horizon):
             ended = self.collector.step()
             self.env_steps += 1
             bar.update(1)
+            ended = ended or step == self.horizon - 1 or self.env_steps >= c.steps
             if self.env_steps >= c.learning_starts:
                 with self._stop_if_diverged():
-                    self.learner.train(c.td3.updates_per_step)
+                    self.learner.train(self._updates_due(ended))
             if self.stop.requested:
                 break
             if self.env_steps % c.eval.every_steps == 0 or self.env_steps == c.steps:
@@ -222,8 +240,14 @@ class Workspace:
                 distance = self.eval_metrics.get("eval/final_distance")
                 if distance is not None:
                     bar.set_postfix(final_distance=f"{distance:.3f}")
-            if ended or self.env_steps >= c.steps:
+            if ended:
                 break
+
+    def _updates_due(self, episode_ended: bool) -> int:
+        per_episode = self.config.td3.updates_per_episode
+        if per_episode:
+            return per_episode if episode_ended else 0
+        return self.config.td3.updates_per_step
 
     def _representation_changed(self) -> None:
         self.train_metrics.update(self.representation_training.last_report)
@@ -399,7 +423,7 @@ class Workspace:
             c.eval.video_episodes,
             self.horizon,
             seed=c.seed + c.eval.seed_offset,
-            record_episodes=c.eval.video_episodes,
+            record_episodes=c.eval.video_episodes if self.buffer.stores_images else 0,
         )
         if recorded.frames:
             artifacts.save_rollout_video(recorded.frames, self.run_dir / "rollouts.gif")
@@ -415,3 +439,11 @@ class Workspace:
         }
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary
+
+
+def _task_method(env: gym.Env, name: str):
+    """The task's method ``name`` (on the task or on one of its wrappers), or None."""
+    try:
+        return env.get_wrapper_attr(name)
+    except AttributeError:
+        return None

@@ -1,4 +1,5 @@
-"""Goal-conditioned image tasks, registered with Gymnasium under ``rig/...`` ids."""
+"""Goal-conditioned image tasks, registered with Gymnasium under ``rig/...`` ids; and
+third-party goal environments with state observations (Gymnasium-Robotics' Fetch tasks)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import functools
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
+from rig.envs import robotics
+from rig.envs.goal_env import StateGoalTask, is_goal_env
 from rig.envs.interface import check_eval_task, check_task
 from rig.envs.point import PointEnv
 
@@ -68,28 +71,54 @@ def register_all() -> None:
 
 
 def env_id(name: str) -> str:
-    """The Gymnasium id of a task given by CLI name, by registered id, or as ``module:EnvId``."""
+    """The Gymnasium id of a task given by CLI name, by registered id (Gymnasium-Robotics'
+    ids too, when it is installed), or as ``module:EnvId``."""
     if name in TASKS:
         return TASKS[name]
+    if name not in gym.registry and ":" not in name and robotics.available():
+        robotics.load()
     if name in gym.registry or ":" in name:
         return name
     known = ", ".join(f"{k} ({v})" for k, v in TASKS.items())
+    hint = "" if robotics.available() else f"; for the Fetch tasks: {robotics.INSTALL_HINT}"
     raise ValueError(
         f"unknown task {name!r}; known tasks: {known}, any registered Gymnasium id, "
-        "or 'package.module:EnvId-v0' for a task of your own"
+        f"or 'package.module:EnvId-v0' for a task of your own{hint}"
     )
 
 
-def make(name: str, **kwargs) -> gym.Env:
-    """Make a task by CLI name (``point``) or Gymnasium id (``rig/PointReach-v0``)."""
+def _is_robotics(gym_id: str) -> bool:
+    entry_point = gym.spec(gym_id).entry_point
+    return isinstance(entry_point, str) and entry_point.startswith("gymnasium_robotics")
+
+
+def make(name: str, image_size: int | None = None, **kwargs) -> gym.Env:
+    """Make a task by CLI name (``point``) or Gymnasium id (``rig/PointReach-v0``,
+    ``FetchReach-v4``). ``image_size`` goes to the image tasks; a goal environment without
+    images comes wrapped in :class:`StateGoalTask`."""
     register_all()
-    return gym.make(env_id(name), **kwargs)
+    gym_id = env_id(name)
+    if _is_robotics(gym_id):
+        return StateGoalTask(gym.make(gym_id, **kwargs))
+    if image_size is not None:
+        kwargs["image_size"] = image_size
+    env = gym.make(gym_id, **kwargs)
+    return StateGoalTask(env) if is_goal_env(env.observation_space) else env
 
 
-def make_vector(name: str, num_envs: int, **kwargs) -> gym.vector.VectorEnv:
+def make_vector(
+    name: str, num_envs: int, image_size: int | None = None, **kwargs
+) -> gym.vector.VectorEnv:
     """``num_envs`` copies of a task; the MuJoCo tasks render them all in one framebuffer."""
     register_all()
-    return gym.make_vec(env_id(name), num_envs, **kwargs)
+    gym_id = env_id(name)
+    if _is_robotics(gym_id):
+        return gym.make_vec(
+            gym_id, num_envs, vectorization_mode="sync", wrappers=[StateGoalTask], **kwargs
+        )
+    if image_size is not None:
+        kwargs["image_size"] = image_size
+    return gym.make_vec(gym_id, num_envs, **kwargs)
 
 
 register_all()
@@ -97,6 +126,7 @@ register_all()
 __all__ = [
     "TASKS",
     "PointEnv",
+    "StateGoalTask",
     "check_eval_task",
     "check_task",
     "env_id",

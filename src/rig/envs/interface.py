@@ -14,6 +14,10 @@ Optional, never shown to the learner:
   evaluation as true-state metrics;
 * ``sample_goals(n)`` and ``set_to_goal(goal)``: let the exploration data jump to goal
   states and enable the ``relabel.env`` strategy.
+
+A task for state-based methods only (representation ``state``, e.g. a Gymnasium-Robotics
+Fetch task through :class:`~rig.envs.goal_env.StateGoalTask`) needs no images, but
+``state_observation``, ``state_achieved_goal`` and ``state_desired_goal``.
 """
 
 from __future__ import annotations
@@ -23,14 +27,35 @@ import numpy as np
 from gymnasium import spaces
 
 REQUIRED_IMAGE_KEYS = ("image_observation", "image_desired_goal")
+REQUIRED_STATE_KEYS = ("state_observation", "state_achieved_goal", "state_desired_goal")
 
 
-def check_task(env: gym.Env, image_size: int) -> None:
-    """Raise ``ValueError`` naming the first way ``env`` misses the interface above."""
+def check_task(env: gym.Env, image_size: int, reads_states: bool = False) -> None:
+    """Raise ``ValueError`` naming the first way ``env`` misses the interface above
+    (``reads_states``: for a state-based method, which needs the states and no images)."""
     name = env.spec.id if env.spec else type(env.unwrapped).__name__
     space = env.observation_space
     if not isinstance(space, spaces.Dict):
         raise ValueError(f"task {name}: observation space must be a gymnasium Dict, got {space}")
+    if reads_states:
+        missing = [key for key in REQUIRED_STATE_KEYS if key not in space.spaces]
+        if missing:
+            raise ValueError(
+                f"task {name}: a state-based method needs observations holding "
+                f"{', '.join(missing)} (has {sorted(space.spaces)})"
+            )
+    elif "image_observation" not in space.spaces and "state_observation" in space.spaces:
+        raise ValueError(
+            f"task {name} has no camera images: only state-based methods (representation "
+            "'state', e.g. --method oracle) train on it"
+        )
+    else:
+        _check_images(name, space, image_size)
+    if not isinstance(env.action_space, spaces.Box):
+        raise ValueError(f"task {name}: the action space must be a Box, got {env.action_space}")
+
+
+def _check_images(name: str, space: spaces.Dict, image_size: int) -> None:
     for key in REQUIRED_IMAGE_KEYS:
         if key not in space.spaces:
             raise ValueError(
@@ -42,8 +67,6 @@ def check_task(env: gym.Env, image_size: int) -> None:
                 f"task {name}: {key} must be uint8 {(image_size, image_size, 3)}, "
                 f"got {sub.dtype} {sub.shape} (set the task's image size or --image-size)"
             )
-    if not isinstance(env.action_space, spaces.Box):
-        raise ValueError(f"task {name}: the action space must be a Box, got {env.action_space}")
 
 
 def check_eval_task(env: gym.Env, eval_env: gym.Env) -> None:
