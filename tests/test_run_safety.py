@@ -14,7 +14,7 @@ import torch
 from conftest import TINY, train_tiny
 from test_resume import metrics_without_time
 
-from rig import representation_training, trainer, workspace
+from rig import representation_training, run_state, trainer
 from rig.checkpoint import (
     CHECKPOINT_FILE,
     PREVIOUS_CHECKPOINT_FILE,
@@ -101,14 +101,14 @@ def test_a_run_stopped_during_vae_pretraining_resumes_to_the_uninterrupted_run(
     err = capsys.readouterr().err
     assert f"interrupted during VAE pretraining (step {min(7 * pieces, 20)} of 20)" in err
     assert f"rig train --resume {out}" in err
-    assert not (out / CHECKPOINT_FILE).exists() and (out / workspace.PRETRAINING_FILE).exists()
+    assert not (out / CHECKPOINT_FILE).exists() and (out / run_state.PRETRAINING_FILE).exists()
     (out / "checkpoint.pt.tmp").write_bytes(b"stray")
 
     monkeypatch.undo()
     monkeypatch.setattr(representation_training, "PRETRAINING_CHECKPOINT_STEPS", 7)
     assert main(["train", "--resume", str(out), "--quiet"]) == 0
     assert metrics_without_time(out) == metrics_without_time(uninterrupted)
-    assert not (out / workspace.PRETRAINING_FILE).exists()
+    assert not (out / run_state.PRETRAINING_FILE).exists()
     assert not list(out.glob("*.tmp"))
 
 
@@ -209,7 +209,7 @@ def test_a_full_disk_is_named_and_the_last_checkpoint_is_kept(tmp_path):
 def test_training_on_a_full_disk_stops_in_one_line_keeping_the_last_checkpoint(
     tmp_path, monkeypatch, capsys
 ):
-    real_write = workspace.Workspace._write_checkpoint
+    real_write = run_state.RunState._write_checkpoint
 
     def write(self):
         if self.env_steps >= 200:
@@ -218,7 +218,7 @@ def test_training_on_a_full_disk_stops_in_one_line_keeping_the_last_checkpoint(
             )
         real_write(self)
 
-    monkeypatch.setattr(workspace.Workspace, "_write_checkpoint", write)
+    monkeypatch.setattr(run_state.RunState, "_write_checkpoint", write)
     assert main(["train", *TINY, "--out", str(tmp_path / "run"), "--checkpoint-every", "100"]) == 2
     err = error_line(capsys)
     assert "no space left" in err and "the last good checkpoint (env step 100) is kept" in err

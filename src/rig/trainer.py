@@ -20,7 +20,8 @@ from rig.checkpoint import (
     remove_stray_temporary_files,
 )
 from rig.config import Config
-from rig.workspace import CONFIG_FILE, PRETRAINING_FILE, Workspace
+from rig.run_state import CONFIG_FILE, PRETRAINING_FILE
+from rig.workspace import Workspace
 
 
 class RunDirectoryExists(Exception):

@@ -12,8 +12,10 @@ copied here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import io
 import types
 
 import mujoco
@@ -55,7 +57,8 @@ def load() -> None:
         raise ModuleNotFoundError(
             f"the Gymnasium-Robotics tasks need gymnasium-robotics: {INSTALL_HINT}"
         )
-    importlib.import_module("gymnasium_robotics")
+    with contextlib.redirect_stderr(io.StringIO()):  # its release notice is on the Adroit tasks
+        importlib.import_module("gymnasium_robotics")
     helpers = importlib.import_module("gymnasium_robotics.utils.mujoco_utils")
     if not joint_types_compare_with_numpy() and helpers.mujoco is mujoco:
         helpers.mujoco = _MujocoWithIntJointTypes()
