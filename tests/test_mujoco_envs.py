@@ -10,7 +10,7 @@ from gymnasium.utils.env_checker import check_env
 
 from rig.envs import make, make_vector
 from rig.envs.mujoco import render
-from rig.envs.mujoco.pusher import CONTACT_CLEARANCE
+from rig.envs.mujoco.pusher import MultiPusherEnv, PusherEnv
 
 TASKS = {
     "reacher": 2,
@@ -105,7 +105,8 @@ def test_goals_inside_their_ranges():
     assert s.shape == (300, 4) and goals["image_desired_goal"].shape == (300, 48, 48, 3)
     assert np.all((s[:, :2] >= [-0.05, 0.55]) & (s[:, :2] <= [0.05, 0.65]))
     assert np.all((s[:, 2:] >= [-0.2, 0.5]) & (s[:, 2:] <= [0.2, 0.7]))
-    assert np.linalg.norm(s[:, :2] - s[:, 2:], axis=1).min() >= CONTACT_CLEARANCE - 1e-6
+    clearance = PusherEnv.hand_goal_clearance
+    assert np.linalg.norm(s[:, :2] - s[:, 2:], axis=1).min() >= clearance - 1e-6
 
     reacher = make("reacher").unwrapped
     reacher.reset(seed=0)
@@ -115,8 +116,18 @@ def test_goals_inside_their_ranges():
 
     multi = make("multi-pusher").unwrapped
     multi.reset(seed=0)
-    pucks = multi.sample_goals(200)["state_desired_goal"][:, 2:]
-    assert np.all(pucks[:, 0] < 0) and np.all(pucks[:, 2] > 0)  # each puck in its own half
+    goals = multi.sample_goals(300)["state_desired_goal"]
+    hands, pucks = goals[:, :2], goals[:, 2:]
+    # multiworld's two-puck pusher: each puck in its own half, the hand over the arena
+    assert np.all((pucks[:, :2] >= [-0.2, 0.4]) & (pucks[:, :2] <= [0.0, 0.8]))
+    assert np.all((pucks[:, 2:] >= [0.0, 0.4]) & (pucks[:, 2:] <= [0.2, 0.8]))
+    assert np.all((hands >= [-0.25, 0.3]) & (hands <= [0.25, 0.875])) and hands.std(0).min() > 0.1
+    # no goal asks two bodies to overlap
+    radius = MultiPusherEnv.puck_radius
+    assert np.linalg.norm(pucks[:, :2] - pucks[:, 2:], axis=1).min() >= 2 * radius - 1e-6
+    for puck in (pucks[:, :2], pucks[:, 2:]):
+        gap = np.linalg.norm(hands - puck, axis=1).min()
+        assert gap >= MultiPusherEnv.hand_goal_clearance - 1e-6
 
     door = make("door").unwrapped
     door.reset(seed=0)

@@ -11,10 +11,6 @@ import numpy as np
 
 from rig.envs.mujoco.base import ArmEnv
 
-CONTACT_CLEARANCE = 0.07
-"""Goal hand positions keep this far from goal pucks (puck radius 0.04 + finger 0.022 + margin)."""
-
-
 class PusherEnv(ArmEnv):
     """One puck, as the original ``SawyerPushNIPS`` task: the hand moves in
     ``[-0.1, 0.1] x [0.5, 0.7]`` and starts at (0, 0.4) (clipped into its box on the
@@ -38,6 +34,9 @@ class PusherEnv(ArmEnv):
     puck_goal_high = np.array([[0.2, 0.7]])
     hand_goal_low = np.array([-0.05, 0.55])
     hand_goal_high = np.array([0.05, 0.65])
+    hand_goal_clearance = 0.07
+    """Goal hand positions keep this far from goal pucks (puck radius 0.04 + finger 0.022 +
+    margin): a goal the finger would have to share with a puck cannot be reached."""
     success_distance = 0.06
 
     def __init__(self, **kwargs):
@@ -71,17 +70,20 @@ class PusherEnv(ArmEnv):
         return np.concatenate([self.hand_start, self.puck_starts.ravel()])
 
     def _sample_goal_states(self, n: int) -> np.ndarray:
-        pucks = self.np_random.uniform(
-            self.puck_goal_low, self.puck_goal_high, size=(n, self.num_pucks, 2)
-        )
+        pucks = self._sample_puck_goals(n)
         hands = self._uniform_clear_of(
             np.tile(self.hand_goal_low, (n, 1)),
             np.tile(self.hand_goal_high, (n, 1)),
             lambda hands: (
-                np.linalg.norm(hands[:, None] - pucks, axis=-1).min(-1) < CONTACT_CLEARANCE
+                np.linalg.norm(hands[:, None] - pucks, axis=-1).min(-1) < self.hand_goal_clearance
             ),
         )
         return np.concatenate([hands, pucks.reshape(n, -1)], axis=1)
+
+    def _sample_puck_goals(self, n: int) -> np.ndarray:
+        return self.np_random.uniform(
+            self.puck_goal_low, self.puck_goal_high, size=(n, self.num_pucks, 2)
+        )
 
     def puck_distances(self, state: np.ndarray, goal: np.ndarray) -> np.ndarray:
         """Distance of each puck to its goal."""
@@ -99,7 +101,13 @@ class PusherEnv(ArmEnv):
 
 
 class MultiPusherEnv(PusherEnv):
-    """Two pucks, puck 0 with goals in the left half of the workspace, puck 1 in the right.
+    """Two pucks, as the original two-puck pusher (multiworld's
+    ``SawyerPushAndReachXYDoublePuckEnv``): pucks of radius 0.07 start at (-0.1, 0.6) and
+    (0.1, 0.6) in a 0.6 m square arena (walls at x = +-0.3, y = 0.3 and 0.9); the hand moves
+    in ``[-0.28, 0.28] x [0.3, 0.9]`` from (0, 0.4). Goals: puck 0 in the left half,
+    ``[-0.2, 0] x [0.4, 0.8]``, puck 1 in the right, ``[0, 0.2] x [0.4, 0.8]``, the hand in
+    ``[-0.25, 0.25] x [0.3, 0.875]``; goals where two bodies would overlap are redrawn.
+    Seen by a wider oblique camera that frames the arena.
 
     Args:
         variable: the test-time variant: each episode holds 0, 1 or 2 of the pucks
@@ -108,9 +116,19 @@ class MultiPusherEnv(PusherEnv):
     """
 
     xml = "multi_pusher.xml"
+    camera = "oblique_arena"
+    hand_low = np.array([-0.28, 0.3])
+    hand_high = np.array([0.28, 0.9])
+    puck_low = np.array([-0.23, 0.37])
+    """Bounds of puck centres: the arena's walls less the puck radius."""
+    puck_high = np.array([0.23, 0.83])
     puck_starts = np.array([[-0.1, 0.6], [0.1, 0.6]])
-    puck_goal_low = np.array([[-0.2, 0.5], [0.05, 0.5]])
-    puck_goal_high = np.array([[-0.05, 0.7], [0.2, 0.7]])
+    puck_goal_low = np.array([[-0.2, 0.4], [0.0, 0.4]])
+    puck_goal_high = np.array([[0.0, 0.8], [0.2, 0.8]])
+    hand_goal_low = np.array([-0.25, 0.3])
+    hand_goal_high = np.array([0.25, 0.875])
+    puck_radius = 0.07
+    hand_goal_clearance = puck_radius + 0.022 + 0.01
     success_distance = 0.06
 
     def __init__(self, variable: bool = False, **kwargs):
@@ -136,6 +154,18 @@ class MultiPusherEnv(PusherEnv):
             present[self.np_random.permutation(self.num_pucks)[:count]] = True
             self._show_pucks(present)
         super().begin_episode(options)
+
+    def _sample_puck_goals(self, n: int) -> np.ndarray:
+        """Puck goals in their halves, redrawn where the two pucks would overlap."""
+        low = np.broadcast_to(self.puck_goal_low.ravel(), (n, 2 * self.num_pucks))
+        high = np.broadcast_to(self.puck_goal_high.ravel(), (n, 2 * self.num_pucks))
+        apart = 2 * self.puck_radius
+
+        def overlapping(pucks: np.ndarray) -> np.ndarray:
+            return np.linalg.norm(pucks[:, :2] - pucks[:, 2:4], axis=-1) < apart
+
+        pucks = self._uniform_clear_of(low.copy(), high.copy(), overlapping)
+        return pucks.reshape(n, self.num_pucks, 2)
 
     def _sample_goal_states(self, n: int) -> np.ndarray:
         goals = super()._sample_goal_states(n)
