@@ -367,6 +367,14 @@ def _tasks(argv: list[str]) -> int:
         )
         if name in TASK_PRESETS and TASK_PRESETS[name].changes:
             print(" " * 23 + TASK_PRESETS[name].source)
+    print('\nGymnasium-Robotics goal tasks (state methods only; pip install "rig-rl[fetch]"):')
+    for name, preset in TASK_PRESETS.items():
+        if name not in TASKS:
+            c = resolve("her-env-64", name)
+            print(
+                f"{name:22s} {c.steps:>7,d} steps, eval {c.eval.episodes} goals every "
+                f"{c.eval.every_steps:,d} steps; {preset.source}"
+            )
     return 0
 
 

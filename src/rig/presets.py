@@ -277,11 +277,11 @@ _TASKS += [
             "steps": steps,
             "learning_starts": 250,
             "eval.episodes": 10,
-            "eval.every_steps": 250,
+            "eval.every_steps": steps // 20,
             "checkpoint_every": 10_000,
         },
-        "supplementary 9.4 (OpenAI baselines HER, one episode per cycle): 10 test episodes "
-        f"every 5 episodes; {steps:,d} steps (our budget)",
+        "supplementary 9.4 (OpenAI baselines HER, one episode per cycle); our budget, "
+        "20 evaluations",
     )
     for task, steps in FETCH_BUDGETS.items()
     for reward in ("", "Dense")

@@ -11,6 +11,7 @@ import numpy as np
 
 from rig.envs.mujoco.base import ArmEnv
 
+
 class PusherEnv(ArmEnv):
     """One puck, as the original ``SawyerPushNIPS`` task: the hand moves in
     ``[-0.1, 0.1] x [0.5, 0.7]`` and starts at (0, 0.4) (clipped into its box on the
