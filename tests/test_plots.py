@@ -67,12 +67,20 @@ def test_report_table_gives_mean_ci_and_seeds_per_task_and_method(runs_dir):
     table = report_table(load_runs([runs_dir])).splitlines()
     assert table[0] == (
         "| task | method | final distance (mean ± 95% CI) | success rate (mean ± 95% CI) "
-        "| env steps | seeds |"
+        "| success over the run (mean ± 95% CI) | env steps | seeds |"
     )
-    # distances 1, 2, 3: std 1, se 0.57735, t(2) 4.303; successes 1, 0, 1: se 0.33333
-    assert table[2] == "| point | rig | 2.000 ± 2.484 | 0.667 ± 1.434 | 3,000 | 0, 1, 2 |"
-    assert table[3] == "| point | relabel-none | 4.000 (one seed) | 0.000 (one seed) | 3,000 | 0 |"
-    assert table[4] == "| point-wall | rig | 1.500 (one seed) | 0.000 (one seed) | 3,000 | 0 |"
+    # distances 1, 2, 3: std 1, se 0.57735, t(2) 4.303; successes 1, 0, 1: se 0.33333;
+    # success over the run (0 at step 0, then 1, 0, 1): 0.5, 0, 0.5, se 0.16667
+    assert table[2] == (
+        "| point | rig | 2.000 ± 2.484 | 0.667 ± 1.434 | 0.333 ± 0.717 | 3,000 | 0, 1, 2 |"
+    )
+    assert table[3] == (
+        "| point | relabel-none | 4.000 (one seed) | 0.000 (one seed) | 0.000 (one seed) "
+        "| 3,000 | 0 |"
+    )
+    assert table[4] == (
+        "| point-wall | rig | 1.500 (one seed) | 0.000 (one seed) | 0.000 (one seed) | 3,000 | 0 |"
+    )
     assert table[-1].startswith("Not finished (left out): ") and "none/seed1" in table[-1]
 
 

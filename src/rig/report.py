@@ -7,9 +7,18 @@ import math
 from rig.results import Run, grouped, mean_ci
 
 COLUMNS = {
-    "eval/final_distance": "final distance",
-    "eval/final_success": "success rate",
+    "final distance": lambda run: run.summary.get("eval/final_distance", math.nan),
+    "success rate": lambda run: run.summary.get("eval/final_success", math.nan),
+    "success over the run": lambda run: _mean_over_run(run, "eval/final_success"),
 }
+"""Column title and the value of one finished run; the last is the area under the
+success curve (its mean over every evaluation), which tells apart methods that all end
+at the same success rate but reach it at different speeds."""
+
+
+def _mean_over_run(run: Run, key: str) -> float:
+    values = [row[key] for row in run.rows if key in row and not math.isnan(row[key])]
+    return sum(values) / len(values) if values else math.nan
 
 
 def report_table(runs: list[Run]) -> str:
@@ -17,15 +26,15 @@ def report_table(runs: list[Run]) -> str:
     finished = [r for r in runs if r.summary is not None]
     lines = [
         "| task | method | "
-        + " | ".join(f"{c} (mean ± 95% CI)" for c in COLUMNS.values())
+        + " | ".join(f"{c} (mean ± 95% CI)" for c in COLUMNS)
         + " | env steps | seeds |",
         "|---|---|" + "---|" * len(COLUMNS) + "---|---|",
     ]
     for task, methods in grouped(finished).items():
         for method, group in methods.items():
             cells = [
-                format_mean_ci(*mean_ci([r.summary.get(k, math.nan) for r in group])[:2])
-                for k in COLUMNS
+                format_mean_ci(*mean_ci([value(r) for r in group])[:2])
+                for value in COLUMNS.values()
             ]
             steps = sorted({int(r.summary["env_steps"]) for r in group})
             shown = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,}-{steps[-1]:,}"
