@@ -17,7 +17,7 @@ TASKS = {
     "pusher": 4,
     "multi-pusher": 6,
     "multi-pusher-variable": 6,
-    "door": 3,
+    "door": 4,
     "pick-place": 4,
 }
 """CLI name -> state size."""
@@ -132,8 +132,12 @@ def test_goals_inside_their_ranges():
     door = make("door").unwrapped
     door.reset(seed=0)
     goals = door.sample_goals(200)["state_desired_goal"]
-    assert np.all((goals[:, 2] >= 0) & (goals[:, 2] <= 0.8)) and goals[:, 2].std() > 0.15
-    assert np.all((goals[:, :2] >= [-0.2, 0.45]) & (goals[:, :2] <= [0.2, 0.7]))
+    # SawyerDoorHookResetFreeEnv-v1: a 3-D hand in its box, door angles in [0, 0.83]
+    assert np.all((goals[:, 3] >= 0) & (goals[:, 3] <= 0.83)) and goals[:, 3].std() > 0.15
+    assert np.all((goals[:, :3] >= [-0.1, 0.45, 0.1]) & (goals[:, :3] <= [0.05, 0.65, 0.25]))
+    hinge, far = door.door_segments(goals[:, 3])
+    gap = np.linalg.norm(goals[:, :2] - far, axis=1)  # never inside the door's far edge
+    assert gap.min() > 0.0
 
 
 def test_pick_place_grasps_lifts_and_drops_the_ball():
@@ -174,15 +178,16 @@ def test_hooking_the_handle_opens_the_door():
 
     def move_to(target):
         for _ in range(40):
-            env.step(np.clip((np.asarray(target) - env.true_state()[:2]) / env.max_speed, -1, 1))
+            env.step(np.clip((np.asarray(target) - env.true_state()[:3]) / env.max_speed, -1, 1))
 
-    move_to([0.03, 0.55])  # pushing through the air: the door stays shut
-    assert env.true_state()[2] == pytest.approx(0, abs=0.02)
-    move_to([0.12, 0.752])  # beside the handle's slot
-    move_to([0.03, 0.752])  # into the slot
-    assert env.true_state()[2] == pytest.approx(0, abs=0.02)
-    move_to([0.03, 0.55])  # pull
-    assert env.true_state()[2] > 0.3
+    assert env.true_state() == pytest.approx([-0.05, 0.635, 0.225, 0.0])
+    move_to([-0.05, 0.5, 0.225])  # the hook passes above the handle: the door stays shut
+    assert env.true_state()[3] == pytest.approx(0, abs=0.02)
+    move_to([-0.05, 0.635, 0.225])
+    move_to([-0.05, 0.635, 0.17])  # the hook's tip drops behind the handle bar
+    assert env.true_state()[3] == pytest.approx(0, abs=0.02)
+    move_to([-0.05, 0.45, 0.17])  # pull
+    assert env.true_state()[3] > 0.5
 
 
 def test_hand_starts_outside_its_box_then_moves_two_centimetres_per_step_and_pushes_the_puck():
