@@ -72,6 +72,11 @@ class Agent:
         """Features of a batch of observations (encoder means for images)."""
         return self.representation.features(observations)
 
+    def encode_entry(self, observation: dict, key: str, batched: bool = False) -> np.ndarray:
+        """Features of one observation's entry ``key`` (``batched``: of a vector env's batch)."""
+        values = np.asarray(observation[key])
+        return self.encode(values if batched else values[None])
+
     def decode(self, latents: np.ndarray) -> np.ndarray | None:
         """Images of latents, for representations with a decoder (else None)."""
         decode = getattr(self.representation, "decode_to_images", None)
@@ -132,8 +137,7 @@ class GoalPolicy:
         self._batched = False
 
     def _encode(self, observation: dict, key: str) -> np.ndarray:
-        values = np.asarray(observation[key])
-        return self.agent.encode(values if self._batched else values[None])
+        return self.agent.encode_entry(observation, key, self._batched)
 
     def set_goal(self, observation: dict, batched: bool = False) -> None:
         """Read the goals of an episode's first observation (``batched``: from a vector env)."""

@@ -42,7 +42,7 @@ class Collector:
         """The task's goals are a part of its state: achieved goals are cached apart."""
 
     def _encode(self, observation: dict, key: str) -> np.ndarray:
-        return self.representation.features(observation[key][None])
+        return self.agent.encode_entry(observation, key)
 
     def _cached(self, features: np.ndarray) -> np.ndarray:
         """What the buffer caches of one observation's features (nothing for images)."""
