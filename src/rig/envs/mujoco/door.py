@@ -32,6 +32,7 @@ class DoorEnv(ArmEnv):
 
     xml = "door.xml"
     camera = "door_oblique"
+    state_names = ("hand_x", "hand_y", "hand_z", "door_angle")
     hand_axes = (0, 1, 2)
     hand_low = np.array([-0.1, 0.45, 0.1])
     hand_high = np.array([0.05, 0.65, 0.25])

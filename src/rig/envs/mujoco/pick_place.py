@@ -25,6 +25,7 @@ class PickPlaceEnv(ArmEnv):
 
     xml = "pick_place.xml"
     camera = "sideview"
+    state_names = ("hand_y", "hand_z", "ball_y", "ball_z")
     hand_axes = (1, 2)
     extra_actions = 1
     hand_low = np.array([0.4, BALL_RADIUS])
