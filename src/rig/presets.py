@@ -238,9 +238,12 @@ _TASKS = [
             "vae.latent_dim": 8,
             "steps": 500_000,
             "learning_starts": 4000,
+            "exploration.goal_reset_prob": 0.5,
+            "imagined_goals": "exploration-latents",
             **_ARM_EVAL,
         },
-        "as pusher (latent size 8 for the 6-D state of the hand and two pucks)",
+        "as pusher: half of the images goal states, latent size 8 for the 6-D state of the "
+        "hand and two pucks (held-out R^2 >= 0.946 on every dimension): docs/task_protocols.md",
     ),
     TaskPreset(
         "door",
