@@ -56,11 +56,14 @@ def draw(
     fig, axes = plt.subplots(
         1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False, layout="constrained"
     )
+    seeds: dict[str, set[int]] = {}
+    """Seeds per method on each panel, for the legend."""
     for ax, (task, methods) in zip(axes[0], groups.items()):
         for method, method_runs in methods.items():
             steps, mean, ci, n = curve(method_runs, column)
             band = np.nan_to_num(ci)
-            ax.plot(steps, mean, color=colors[method], label=f"{method} (n={max(n)})")
+            seeds.setdefault(method, set()).add(int(max(n)))
+            ax.plot(steps, mean, color=colors[method], label=method)
             ax.fill_between(steps, mean - band, mean + band, color=colors[method], alpha=0.2, lw=0)
         for name, value in (references or {}).items():
             ax.axhline(value, color="gray", linestyle="--", linewidth=1, label=name)
@@ -74,6 +77,10 @@ def draw(
     labelled = {}
     for ax in axes[0]:
         for handle, name in zip(*ax.get_legend_handles_labels()):
+            counts = sorted(seeds.get(name, ()))
+            if counts:
+                shown = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+                name = f"{name} (n={shown})"
             labelled.setdefault(name, handle)
     fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", fontsize=8,
                frameon=False)  # fmt: skip
