@@ -136,8 +136,12 @@ def test_goals_inside_their_ranges():
     assert np.all((goals[:, 3] >= 0) & (goals[:, 3] <= 0.83)) and goals[:, 3].std() > 0.15
     assert np.all((goals[:, :3] >= [-0.1, 0.45, 0.1]) & (goals[:, :3] <= [0.05, 0.65, 0.25]))
     hinge, far = door.door_segments(goals[:, 3])
-    gap = np.linalg.norm(goals[:, :2] - far, axis=1)  # never inside the door's far edge
-    assert gap.min() > 0.0
+    along = far - hinge
+    for reach in (0.0, door.hook_reach):  # neither the hand nor its hook's tip in the door
+        points = goals[:, :2] + [0.0, reach]
+        t = np.clip(((points - hinge) * along).sum(1) / (along**2).sum(1), 0, 1)
+        gap = np.linalg.norm(points - (hinge + t[:, None] * along), axis=1)
+        assert gap.min() >= door.goal_clearance - 1e-9
 
 
 def test_pick_place_grasps_lifts_and_drops_the_ball():
