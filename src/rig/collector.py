@@ -10,6 +10,7 @@ from rig.agent import Agent
 from rig.goals import ImaginedGoals
 from rig.noise import ExplorationNoise
 from rig.replay import NOTHING, ReplayBuffer
+from rig.representations import achieved_apart
 
 
 class Collector:
@@ -37,9 +38,7 @@ class Collector:
         self.rng = rng
         self._features: np.ndarray | None = None
         self._goal: np.ndarray | None = None
-        rep = self.representation
-        self._achieved_apart = rep.achieved_key != rep.observation_key
-        """The task's goals are a part of its state: achieved goals are cached apart."""
+        self._achieved_apart = achieved_apart(self.representation)
 
     def _encode(self, observation: dict, key: str) -> np.ndarray:
         return self.agent.encode_entry(observation, key)

@@ -53,6 +53,12 @@ class Representation(Protocol):
         ...
 
 
+def achieved_apart(representation: Representation) -> bool:
+    """Whether what an observation achieves is read apart from the observation (a goal
+    environment, whose goals are a part of its state), so the buffer caches it apart."""
+    return representation.achieved_key != representation.observation_key
+
+
 class StateIdentity(nn.Module):
     """The true state as features: the state oracle's representation."""
 

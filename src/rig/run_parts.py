@@ -21,6 +21,7 @@ from rig.noise import ExplorationNoise
 from rig.relabel import GoalRelabeler
 from rig.replay import ReplayBuffer
 from rig.representation_training import RepresentationTraining
+from rig.representations import achieved_apart
 from rig.reward import make_reward
 from rig.td3 import TD3
 
@@ -73,11 +74,7 @@ class RunParts:
             representation.latent_dim,
             self.rng,
             goal_dim=representation.goal_dim,
-            achieved_dim=(
-                representation.goal_dim
-                if representation.achieved_key != representation.observation_key
-                else 0
-            ),
+            achieved_dim=representation.goal_dim if achieved_apart(representation) else 0,
         )
         self.imagined_goals = ImaginedGoals(c.imagined_goals, representation.latent_dim, self.rng)
         self.task_goals: TaskGoals | None = None
