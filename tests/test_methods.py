@@ -9,13 +9,23 @@ from conftest import TINY
 from rig.agent import Agent
 from rig.cli import main
 from rig.config import Config
-from rig.envs import make
+from rig.envs import make, robotics
 from rig.logger import read_progress
 from rig.presets import METHODS, differences, preset
 
 pytestmark = pytest.mark.slow  # every test here trains
 
 SHORT = [*TINY, "--steps", "120", "--learning-starts", "60", "--eval.every-steps", "120"]
+GOAL_ENV_METHODS = {name for name, m in METHODS.items() if m.config.reward == "task"}
+"""Methods for goal environments (Figure 12): they train on FetchReach, not on point."""
+
+
+def _task(name: str) -> str:
+    if name not in GOAL_ENV_METHODS:
+        return "point"
+    if not robotics.available():
+        pytest.skip(f"gymnasium-robotics is not installed ({robotics.INSTALL_HINT})")
+    return "FetchReach-v4"
 
 
 def _overridden(flags: list[str]) -> set[str]:
@@ -24,8 +34,9 @@ def _overridden(flags: list[str]) -> set[str]:
 
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_every_method_runs_end_to_end_and_records_what_differs(name, tmp_path):
-    out = tmp_path / name
-    assert main(["train", "--method", name, *SHORT, "--out", str(out)]) == 0
+    out, task = tmp_path / name, _task(name)
+    short = [task if flag == "point" else flag for flag in SHORT]
+    assert main(["train", "--method", name, *short, "--out", str(out)]) == 0
     config = Config.load(out / "config.json")
     assert config.method == name
     for field, (_, value) in differences(preset(name)).items():
@@ -38,11 +49,18 @@ def test_every_method_runs_end_to_end_and_records_what_differs(name, tmp_path):
     assert np.isfinite(summary["eval/final_distance"])
 
     agent = Agent.load(out)  # the checkpoint rebuilds the method's representation and policy
-    obs, _ = make("point").reset(seed=0)
+    env = make(task)
+    obs, _ = env.reset(seed=0)
     policy = agent.goal_policy()
     policy.set_goal(obs)
     action = policy(obs)
-    assert action.shape == (2,) and np.all(np.abs(action) <= 1)
+    assert action.shape == env.action_space.shape and np.all(np.abs(action) <= 1)
+
+
+def test_the_task_reward_refuses_a_task_that_rewards_images(tmp_path, capsys):
+    args = ["train", "--method", "her-env-64", *SHORT, "--out", str(tmp_path / "x")]
+    assert main(args) == 2
+    assert "reward 'task' needs a goal environment" in capsys.readouterr().err
 
 
 def test_reach_refuses_a_method_that_reads_states(tmp_path, capsys):

@@ -48,6 +48,11 @@ class RunParts:
         if not self.horizon:
             raise ValueError(f"task {c.env} has no time limit; set --horizon")
         obs_space, action_space = self.env.observation_space, self.env.action_space
+        if c.reward == "task" and not _goals_are_states(obs_space):
+            raise ValueError(
+                f"reward 'task' needs a goal environment whose achieved_goal is its state "
+                f"(e.g. FetchReach-v4); {c.env} rewards its images"
+            )
         state, goal = (obs_space.spaces.get(f"state_{k}") for k in ("observation", "desired_goal"))
         self.spaces = TaskSpaces(
             action_space.shape[0],
@@ -122,3 +127,11 @@ def task_method(env: gym.Env, name: str):
         return env.get_wrapper_attr(name)
     except AttributeError:
         return None
+
+
+def _goals_are_states(space: gym.spaces.Dict) -> bool:
+    """Whether the task's own goal entries (and so its ``compute_reward``) are its states."""
+    achieved, state = space.get("achieved_goal"), space.get("state_achieved_goal")
+    if achieved is None or state is None:
+        return False
+    return achieved.shape == state.shape and achieved.dtype != np.uint8
