@@ -73,23 +73,19 @@ def _goal_env(future: float, env: float, updates_per_episode: int) -> Config:
 
 _FIGURE_12 = [
     Method(
-        f"her-future-{n}",
-        f"HER 'future' (k = 4: 0.8 future goals) on a goal environment's states, its own "
-        f"reward, {n} updates per episode",
+        f"{name}-{n}",
+        f"{what}, its own reward, {n} updates per episode",
         "Supplementary 9.4, Figure 12",
-        _goal_env(0.8, 0.0, n),
+        _goal_env(future, env, n),
+    )
+    for name, what, future, env in (
+        ("her-future", "HER 'future' (k = 4: 0.8 future goals) on a goal environment's states",
+         0.8, 0.0),
+        ("her-env", "Figure 12's 'ours': half HER 'future' (k = 4), half goals from the "
+         "environment's goal space (0.4 future, 0.5 env, 0.1 rollout)", 0.4, 0.5),
     )
     for n in (64, 256)
-] + [
-    Method(
-        f"her-env-{n}",
-        f"Figure 12's 'ours': half HER 'future' (k = 4), half goals from the environment's "
-        f"goal space (0.4 future, 0.5 env, 0.1 rollout), its own reward, {n} updates per episode",
-        "Supplementary 9.4, Figure 12",
-        _goal_env(0.4, 0.5, n),
-    )
-    for n in (64, 256)
-]
+]  # fmt: skip
 
 
 _METHODS = [

@@ -9,7 +9,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
 from rig.envs import robotics
-from rig.envs.goal_env import StateGoalTask, is_goal_env
+from rig.envs.goal_env import StateGoalTask
 from rig.envs.interface import check_eval_task, check_task
 from rig.envs.point import PointEnv
 
@@ -92,32 +92,35 @@ def _is_robotics(gym_id: str) -> bool:
     return isinstance(entry_point, str) and entry_point.startswith("gymnasium_robotics")
 
 
-def make(name: str, image_size: int | None = None, **kwargs) -> gym.Env:
-    """Make a task by CLI name (``point``) or Gymnasium id (``rig/PointReach-v0``,
-    ``FetchReach-v4``). ``image_size`` goes to the image tasks; a goal environment without
-    images comes wrapped in :class:`StateGoalTask`."""
+def _resolve(name: str, image_size: int | None, kwargs: dict) -> tuple[str, dict, bool]:
+    """The task's Gymnasium id, its constructor arguments (``image_size`` goes to the image
+    tasks only), and whether it is a Gymnasium-Robotics goal task (seen through
+    :class:`StateGoalTask`)."""
     register_all()
     gym_id = env_id(name)
-    if _is_robotics(gym_id):
-        return StateGoalTask(gym.make(gym_id, **kwargs))
-    if image_size is not None:
-        kwargs["image_size"] = image_size
+    robotics_task = _is_robotics(gym_id)
+    if image_size is not None and not robotics_task:
+        kwargs = {**kwargs, "image_size": image_size}
+    return gym_id, kwargs, robotics_task
+
+
+def make(name: str, image_size: int | None = None, **kwargs) -> gym.Env:
+    """Make a task by CLI name (``point``) or Gymnasium id (``rig/PointReach-v0``,
+    ``FetchReach-v4``)."""
+    gym_id, kwargs, robotics_task = _resolve(name, image_size, kwargs)
     env = gym.make(gym_id, **kwargs)
-    return StateGoalTask(env) if is_goal_env(env.observation_space) else env
+    return StateGoalTask(env) if robotics_task else env
 
 
 def make_vector(
     name: str, num_envs: int, image_size: int | None = None, **kwargs
 ) -> gym.vector.VectorEnv:
     """``num_envs`` copies of a task; the MuJoCo tasks render them all in one framebuffer."""
-    register_all()
-    gym_id = env_id(name)
-    if _is_robotics(gym_id):
+    gym_id, kwargs, robotics_task = _resolve(name, image_size, kwargs)
+    if robotics_task:
         return gym.make_vec(
             gym_id, num_envs, vectorization_mode="sync", wrappers=[StateGoalTask], **kwargs
         )
-    if image_size is not None:
-        kwargs["image_size"] = image_size
     return gym.make_vec(gym_id, num_envs, **kwargs)
 
 
