@@ -139,3 +139,49 @@ def test_variants_of_a_method_are_told_apart_by_what_they_changed(tmp_path):
         "oracle": "oracle",
     }
     assert [r.method for r in load_runs([tmp_path])].count("rig") == 1
+
+
+def test_evaluation_reports_each_kind_of_episode_apart_where_the_kind_varies():
+    from rig.evaluate import _mean_and_std
+
+    metrics = _mean_and_std({"distance": [1.0, 2.0, 3.0, 5.0], "num_pucks": [0, 1, 1, 2]})
+    assert metrics["eval/final_distance"] == 2.75
+    assert metrics["eval/num_pucks=0/final_distance"] == 1.0
+    assert metrics["eval/num_pucks=1/final_distance"] == 2.5
+    assert metrics["eval/num_pucks=2/final_distance"] == 5.0
+    assert "eval/num_pucks=1/final_num_pucks" not in metrics
+    same = _mean_and_std({"distance": [1.0, 2.0], "num_pucks": [2, 2]})
+    assert not any("=" in key for key in same)  # one kind: nothing to split
+
+
+def split_row(steps, by_count):
+    """An evaluation row of a multi-pusher-variable run: final distance per puck count."""
+    distances = list(by_count.values())
+    return {
+        "env_steps": steps,
+        "eval/final_distance": sum(distances) / len(distances),
+        "eval/final_success": 0.0,
+        **{f"eval/num_pucks={k}/final_distance": d for k, d in by_count.items()},
+        **{f"eval/num_pucks={k}/final_success": 0.0 for k in by_count},
+    }
+
+
+def test_figure_6_draws_and_tabulates_a_line_per_number_of_pucks(tmp_path, capsys):
+    for seed, final in enumerate([0.1, 0.3]):
+        rows = [split_row(0, {0: 0.5, 1: 0.6, 2: 0.7}), split_row(5000, {0: final, 1: 0.2, 2: 0.4})]
+        write_run(tmp_path / f"s{seed}", "rig", seed, rows, env="multi-pusher")
+    runs = load_runs([tmp_path])
+    (ax,) = draw(runs, split="num_pucks").axes
+    lines = {line.get_label(): line.get_ydata().tolist() for line in ax.get_lines()}
+    assert lines == {
+        "rig (num_pucks 0)": pytest.approx([0.5, 0.2]),
+        "rig (num_pucks 1)": pytest.approx([0.6, 0.2]),
+        "rig (num_pucks 2)": pytest.approx([0.7, 0.4]),
+    }
+    table = report_table(runs, split="num_pucks").splitlines()
+    assert table[2].startswith("| multi-pusher | rig (num_pucks 0) | 0.200 ± 1.271 |")
+    assert table[4].startswith("| multi-pusher | rig (num_pucks 2) | 0.400 ± 0.000 |")
+    # runs evaluated on a task with one kind of episode: told how to get the split
+    point = write_run(tmp_path / "point", "rig", 0, [row(0, 1.0)])
+    assert main(["report", str(point), "--split", "num_pucks"]) == 2
+    assert "--eval-env multi-pusher-variable" in capsys.readouterr().err

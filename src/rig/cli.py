@@ -32,6 +32,11 @@ commands:
 configuration field that can be overridden. Set RIG_TRACEBACK=1 for tracebacks.
 """
 
+SPLIT_HELP = (
+    "one line (row) per kind of evaluation episode: an info entry such as num_pucks, for runs "
+    "evaluated with --eval-env multi-pusher-variable (Figure 6)"
+)
+
 
 class UsageError(Exception):
     """Bad command-line input."""
@@ -288,9 +293,10 @@ def _plot(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
     parser.add_argument("--metric", choices=list(METRICS), default="distance")
     parser.add_argument("--title", default="")
+    parser.add_argument("--split", help=SPLIT_HELP)
     args = parser.parse_args(argv)
     runs = load_runs(args.runs)
-    plot_runs(runs, args.out, args.metric, args.title)
+    plot_runs(runs, args.out, args.metric, args.title, split=args.split)
     print(f"figure of {len(runs)} runs written to {args.out}")
     return 0
 
@@ -306,8 +312,9 @@ def _report(argv: list[str]) -> int:
         "runs", type=Path, nargs="+", help="run directories or folders holding them"
     )
     parser.add_argument("--out", type=Path, help="write the table to this file (default: print it)")
+    parser.add_argument("--split", help=SPLIT_HELP)
     args = parser.parse_args(argv)
-    table = report_table(load_runs(args.runs))
+    table = report_table(load_runs(args.runs), split=args.split)
     if args.out:
         args.out.write_text(table)
         print(f"table written to {args.out}")

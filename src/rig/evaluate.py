@@ -6,6 +6,7 @@ at the last step of each episode and averaged; they are never used for training.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -134,12 +135,50 @@ def evaluate_batched(
     return EvalResult(_mean_and_std(finals), finals)
 
 
+SPLIT_KEYS = ("num_pucks",)
+"""``info`` entries that sort evaluation episodes into kinds (Figure 6: how many pucks an
+episode of ``multi-pusher-variable`` holds); where one varies, each kind's means are also
+reported, as ``eval/<key>=<value>/final_<metric>``."""
+
+
+def split_column(column: str, split: str, value: int) -> str:
+    """The column of ``eval/final_<metric>`` over the episodes where ``split`` is ``value``."""
+    return column.replace("eval/", f"eval/{split}={value}/", 1)
+
+
+def split_values(columns: Iterable[str], split: str) -> list[int]:
+    """The values of ``split`` that ``columns`` (a run's logged keys) report apart.
+
+    Raises ValueError when there are none: the runs were not evaluated on a task whose
+    episodes vary in ``split``."""
+    prefix = f"eval/{split}="
+    values = sorted({int(c[len(prefix) :].split("/")[0]) for c in columns if c.startswith(prefix)})
+    if not values:
+        raise ValueError(
+            f"no run logged evaluation episodes split by {split!r}; evaluate on a task whose "
+            f"episodes vary in it (e.g. --eval-env multi-pusher-variable)"
+        )
+    return values
+
+
 def _mean_and_std(finals: dict[str, list[float]]) -> dict[str, float]:
-    """``eval/final_<key>`` (mean over episodes) and ``eval/final_<key>_std``."""
+    """``eval/final_<key>`` (mean over episodes) and ``eval/final_<key>_std``, and the
+    means over each kind of episode (``SPLIT_KEYS``)."""
     metrics = {}
     for key, values in finals.items():
         metrics[f"eval/final_{key}"] = float(np.mean(values))
         metrics[f"eval/final_{key}_std"] = float(np.std(values))
+    for split in SPLIT_KEYS:
+        kinds = np.asarray(finals.get(split, []))
+        if len(np.unique(kinds)) < 2:
+            continue
+        for value in np.unique(kinds).astype(int):
+            chosen = kinds == value
+            for key, values in finals.items():
+                if key == split:
+                    continue
+                column = split_column(f"eval/final_{key}", split, value)
+                metrics[column] = float(np.mean(np.asarray(values)[chosen]))
     return metrics
 
 

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from rig.evaluate import split_column, split_values
 from rig.results import Run, curve, grouped
 
 METRICS = {
@@ -32,9 +33,10 @@ def plot_runs(
     metric: str = "distance",
     title: str = "",
     references: dict[str, float] | None = None,
+    split: str | None = None,
 ) -> None:
     """Draw ``runs`` to ``path`` (any format Matplotlib writes, by extension)."""
-    fig = draw(runs, metric, title, references)
+    fig = draw(runs, metric, title, references, split)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
@@ -45,14 +47,20 @@ def draw(
     metric: str = "distance",
     title: str = "",
     references: dict[str, float] | None = None,
+    split: str | None = None,
 ) -> plt.Figure:
     """The figure of ``runs``: a panel per task, a line and its 95% CI band per method, and a
-    dashed line for each of ``references`` (label: value, e.g. a do-nothing baseline)."""
+    dashed line for each of ``references`` (label: value, e.g. a do-nothing baseline).
+
+    ``split`` (an ``info`` entry such as ``num_pucks``, Figure 6) draws one line per method
+    and kind of evaluation episode instead.
+    """
     column, label = METRICS[metric]
-    if not any(column in row for run in runs for row in run.rows):
+    lines = split_lines(runs, column, split) if split else {"": column}
+    if not any(c in row for c in lines.values() for run in runs for row in run.rows):
         raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
     groups = grouped(runs)
-    colors = _colors([m for methods in groups.values() for m in methods])
+    colors = _colors([m + kind for methods in groups.values() for m in methods for kind in lines])
     fig, axes = plt.subplots(
         1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False, layout="constrained"
     )
@@ -60,11 +68,14 @@ def draw(
     """Seeds per method on each panel, for the legend."""
     for ax, (task, methods) in zip(axes[0], groups.items()):
         for method, method_runs in methods.items():
-            steps, mean, ci, n = curve(method_runs, column)
-            band = np.nan_to_num(ci)
-            seeds.setdefault(method, set()).add(int(max(n)))
-            ax.plot(steps, mean, color=colors[method], label=method)
-            ax.fill_between(steps, mean - band, mean + band, color=colors[method], alpha=0.2, lw=0)
+            for kind, kind_column in lines.items():
+                name = method + kind
+                steps, mean, ci, n = curve(method_runs, kind_column)
+                band = np.nan_to_num(ci)
+                seeds.setdefault(name, set()).add(int(max(n)))
+                color = colors[name]
+                ax.plot(steps, mean, color=color, label=name)
+                ax.fill_between(steps, mean - band, mean + band, color=color, alpha=0.2, lw=0)
         for name, value in (references or {}).items():
             ax.axhline(value, color="gray", linestyle="--", linewidth=1, label=name)
         ax.set_title(task)
@@ -87,6 +98,12 @@ def draw(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def split_lines(runs: list[Run], column: str, split: str) -> dict[str, str]:
+    """`` (<split> <value>)`` label suffix -> column, for each kind the runs logged."""
+    logged = {key for run in runs for row in run.rows for key in row}
+    return {f" ({split} {v})": split_column(column, split, v) for v in split_values(logged, split)}
 
 
 def _colors(methods: list[str]) -> dict[str, str]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
+from rig.evaluate import split_column, split_values
 from rig.results import Run, grouped, mean_ci
 
 COLUMNS = {
-    "final distance": lambda run: run.summary.get("eval/final_distance", math.nan),
-    "success rate": lambda run: run.summary.get("eval/final_success", math.nan),
-    "success over the run": lambda run: _mean_over_run(run, "eval/final_success"),
+    "final distance": lambda run, key: run.summary.get(key("eval/final_distance"), math.nan),
+    "success rate": lambda run, key: run.summary.get(key("eval/final_success"), math.nan),
+    "success over the run": lambda run, key: _mean_over_run(run, key("eval/final_success")),
 }
 """Column title and the value of one finished run; the last is the area under the
 success curve (its mean over every evaluation), which tells apart methods that all end
@@ -21,9 +24,14 @@ def _mean_over_run(run: Run, key: str) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def report_table(runs: list[Run]) -> str:
-    """One row per task x method from the finished runs; unfinished runs are listed below."""
+def report_table(runs: list[Run], split: str | None = None) -> str:
+    """One row per task x method from the finished runs; unfinished runs are listed below.
+
+    ``split`` (an ``info`` entry such as ``num_pucks``, Figure 6): one row per method and
+    kind of evaluation episode instead.
+    """
     finished = [r for r in runs if r.summary is not None]
+    kinds = _kinds(finished, split) if split else {"": lambda column: column}
     lines = [
         "| task | method | "
         + " | ".join(f"{c} (mean ± 95% CI)" for c in COLUMNS)
@@ -32,18 +40,30 @@ def report_table(runs: list[Run]) -> str:
     ]
     for task, methods in grouped(finished).items():
         for method, group in methods.items():
-            cells = [
-                format_mean_ci(*mean_ci([value(r) for r in group])[:2])
-                for value in COLUMNS.values()
-            ]
             steps = sorted({int(r.summary["env_steps"]) for r in group})
             shown = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,}-{steps[-1]:,}"
             seeds = ", ".join(str(s) for s in sorted(r.seed for r in group))
-            lines.append(f"| {task} | {method} | " + " | ".join(cells) + f" | {shown} | {seeds} |")
+            for kind, key in kinds.items():
+                cells = [
+                    format_mean_ci(*mean_ci([value(r, key) for r in group])[:2])
+                    for value in COLUMNS.values()
+                ]
+                lines.append(
+                    f"| {task} | {method}{kind} | " + " | ".join(cells) + f" | {shown} | {seeds} |"
+                )
     unfinished = [r for r in runs if r.summary is None]
     if unfinished:
         lines += ["", "Not finished (left out): " + ", ".join(str(r.path) for r in unfinished)]
     return "\n".join(lines) + "\n"
+
+
+def _kinds(runs: list[Run], split: str) -> dict[str, Callable[[str], str]]:
+    """`` (<split> <value>)`` row suffix -> the column of each metric over those episodes."""
+    logged = {key for run in runs for key in run.summary}
+    return {
+        f" ({split} {v})": partial(split_column, split=split, value=v)
+        for v in split_values(logged, split)
+    }
 
 
 def format_mean_ci(mean: float, half_width: float) -> str:
