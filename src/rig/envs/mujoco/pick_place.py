@@ -1,26 +1,33 @@
-"""Visual Pick and Place: grasp a small ball and put it at a goal, on the table or in the air.
+"""Visual Pick and Place: grasp a ball and put it at a goal, on the table or in the air.
 
-Seen from the side. The hand moves in the vertical ``(y, z)`` plane; a third
-action entry closes (> 0) or opens (<= 0) the gripper. A closed gripper holds
-the ball when the ball lies between its fingers; an open one drops it.
+The original YZ pick-up task (multiworld's ``SawyerPickupEnvYZEasy``), seen from the side.
+The hand moves in the vertical ``(y, z)`` plane; a third action entry closes (> 0) or
+opens (<= 0) the gripper. Its two fingers slide along y under position actuators and
+hold the ball by contact friction: a grasp is physical, nothing attaches the ball.
 State layout: hand ``(y, z)``, then ball ``(y, z)``.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from rig.envs.mujoco.base import ArmEnv
 
-BALL_RADIUS = 0.025
+BALL_RADIUS = 0.02
+PAD_HALF_WIDTH = 0.006
 
 
 class PickPlaceEnv(ArmEnv):
-    """Ball goals: y in ``[0.45, 0.75]``; half of them in the air (z in ``[0.05, 0.25]``,
-    held by the hand), the rest on the table with the hand somewhere above it.
-    ``distance`` is the ball's distance to its goal; success: within 0.04 m.
+    """The hand (the point between the fingertips) moves in ``y in [0.55, 0.65]``,
+    ``z in [0.02, 0.10]``, from (0.6, 0.10) above the ball, which starts on the table at
+    y = 0.6 and stays in the same y range while on the table (the original's bounds).
+
+    Goals: hand uniform in its box; the ball in the hand with probability 0.75 (the
+    original's ``p_obj_in_hand``), else on the table with the hand clear of it.
+    ``distance`` is hand + ball distance (the original's ``hand_and_obj_distance``);
+    ``success``: below 0.06 (its ``indicator_threshold``).
     """
 
     xml = "pick_place.xml"
@@ -28,75 +35,82 @@ class PickPlaceEnv(ArmEnv):
     state_names = ("hand_y", "hand_z", "ball_y", "ball_z")
     hand_axes = (1, 2)
     extra_actions = 1
-    hand_low = np.array([0.4, BALL_RADIUS])
-    hand_high = np.array([0.8, 0.3])
-    state_low = np.array([0.4, BALL_RADIUS, 0.3, 0.0])
-    state_high = np.array([0.8, 0.3, 0.9, 0.35])
-    goal_low = np.array([0.45, 0.05])
-    goal_high = np.array([0.75, 0.25])
-    air_fraction = 0.5
-    grasp_radius = 0.03
-    finger_gap: ClassVar[dict[bool, float]] = {False: 0.04, True: BALL_RADIUS + 0.006}
-    """Half distance between the fingers, open and closed."""
-    success_distance = 0.04
+    hand_low = np.array([0.55, 0.02])
+    hand_high = np.array([0.65, 0.10])
+    state_low = np.array([0.55, 0.02, 0.55, 0.0])
+    state_high = np.array([0.65, 0.10, 0.65, 0.12])
+    hand_start = np.array([0.6, 0.10])
+    ball_start = np.array([0.6, BALL_RADIUS])
+    in_hand_prob = 0.75
+    finger_open = 0.045
+    """Finger centre's distance from the hand when open; closed, the target is 0 (they
+    stop at the ball, or at their joint limit)."""
+    goal_clearance = 0.07
+    """Hand to ball, for goals with the ball on the table: the open fingers clear of it."""
+    success_distance = 0.06
+    substeps = 10
+    """Twice the other tasks' physics steps per action: the welded gripper lags the hand less."""
 
     def _bind(self) -> None:
         self._ball_qpos = [self.model.joint(f"ball_{a}").qposadr[0] for a in "yz"]
-        self._ball_qvel = [self.model.joint(f"ball_{a}").dofadr[0] for a in "yz"]
-        self._fingers = [self.model.body(f"{s}_finger").mocapid[0] for s in ("left", "right")]
+        self._fingers = [self.model.joint(f"{s}_finger").qposadr[0] for s in ("left", "right")]
+        gripper = self.model.joint("gripper")
+        self._gripper_qpos = slice(gripper.qposadr[0], gripper.qposadr[0] + 7)
+        self._gripper_qvel = slice(gripper.dofadr[0], gripper.dofadr[0] + 6)
         pusher_finger = self.model.geom("finger").id  # the gripper replaces it
         self.model.geom_rgba[pusher_finger, 3] = 0
         self.model.geom_contype[pusher_finger] = self.model.geom_conaffinity[pusher_finger] = 0
-        self.closed = False
-        self.held = False
 
-    def _place_fingers(self) -> None:
-        hand = self.arm.position(self.data)
-        gap = self.finger_gap[self.closed]
-        for finger, side in zip(self._fingers, (-1, 1)):
-            self.data.mocap_pos[finger] = hand + np.array([0.0, side * gap, 0.0])
+    def _grip(self, closed: bool) -> None:
+        opening = 0.0 if closed else self.finger_open
+        self.data.ctrl[:] = [-opening, opening]
 
-    def _ball_near_hand(self) -> bool:
-        return bool(
-            np.linalg.norm(self._object_state() - self.arm.hand(self.data)) < self.grasp_radius
-        )
+    def _place_gripper(self) -> None:
+        """Put the gripper at the hand, at rest (between episodes and for goal images)."""
+        self.data.qpos[self._gripper_qpos] = [*self.arm.position(self.data), 1, 0, 0, 0]
+        self.data.qvel[self._gripper_qvel] = 0
 
     def _actuate(self, extra: np.ndarray) -> None:
-        self.closed = bool(extra[0] > 0)
-        self.held = self.closed and (self.held or self._ball_near_hand())
-
-    def _substep(self) -> None:
-        if self.held:
-            self.data.qpos[self._ball_qpos] = self.arm.hand(self.data)
-            self.data.qvel[self._ball_qvel] = 0
-        self._place_fingers()
+        self._grip(bool(extra[0] > 0))
 
     def _object_state(self) -> np.ndarray:
         return self.data.qpos[self._ball_qpos].copy()
 
     def _set_objects(self, state: np.ndarray) -> None:
+        """The ball at ``state``; a ball off the table is held: the fingers shut on it."""
         self.data.qpos[self._ball_qpos] = state
-        self.held = self.closed = bool(state[1] > BALL_RADIUS + 0.01 and self._ball_near_hand())
-        self._place_fingers()
+        held = state[1] > BALL_RADIUS + 0.005
+        self._grip(held)
+        if held:
+            centre = state[0] - self.arm.hand(self.data)[0]
+            touching = BALL_RADIUS + PAD_HALF_WIDTH
+            self.data.qpos[self._fingers] = [centre - touching, centre + touching]
+        else:
+            self.data.qpos[self._fingers] = self.data.ctrl
+        self._place_gripper()
 
     def _start_state(self) -> np.ndarray:
-        ball_y = self.np_random.uniform(self.goal_low[0], self.goal_high[0])
-        return np.array([0.6, 0.15, ball_y, BALL_RADIUS])
+        return np.concatenate([self.hand_start, self.ball_start])
 
     def _sample_goal_states(self, n: int) -> np.ndarray:
-        balls = self.np_random.uniform(self.goal_low, self.goal_high, size=(n, 2))
-        hands = self.np_random.uniform(self.goal_low, self.goal_high, size=(n, 2))
-        in_air = self.np_random.random(n) < self.air_fraction
-        balls[~in_air, 1] = BALL_RADIUS
-        hands[in_air] = balls[in_air]
+        low, high = np.tile(self.hand_low, (n, 1)), np.tile(self.hand_high, (n, 1))
+        in_hand = self.np_random.random(n) < self.in_hand_prob
+        table_y = self.np_random.uniform(self.hand_low[0], self.hand_high[0], n)
+        balls = np.column_stack([table_y, np.full(n, BALL_RADIUS)])
+        hands = self._uniform_clear_of(
+            low,
+            high,
+            lambda h: ~in_hand & (np.linalg.norm(h - balls, axis=1) < self.goal_clearance),
+        )
+        balls[in_hand] = hands[in_hand]
         return np.concatenate([hands, balls], axis=1)
 
     def metrics(self, state: np.ndarray, goal: np.ndarray) -> dict[str, Any]:
         hand = float(np.linalg.norm(state[:2] - goal[:2]))
         ball = float(np.linalg.norm(state[2:] - goal[2:]))
         return {
-            "distance": ball,
+            "distance": hand + ball,
             "hand_distance": hand,
             "object_distance": ball,
-            "success": ball < self.success_distance,
+            "success": hand + ball < self.success_distance,
         }
