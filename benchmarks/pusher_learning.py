@@ -26,12 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 
-from rig.config import Config
-from rig.envs import env_id, make_vector
-from rig.evaluate import DoNothingPolicy, evaluate_batched
+from rig.baselines import do_nothing_runs
 from rig.plots import plot_runs
 from rig.report import format_mean_ci, report_table
 from rig.results import Run, grouped, load_runs, mean_ci
@@ -45,24 +42,6 @@ ORACLE_RATIO_BAR = 1.5
 
 def final(runs: list[Run], key: str) -> tuple[float, float]:
     return mean_ci([r.summary.get(key, math.nan) for r in runs])[:2]
-
-
-def do_nothing(runs: list[Run], episodes: int, horizon: int) -> dict[str, tuple[float, float]]:
-    """Final distances with zero actions, on each seed's evaluation goals (mean, 95% CI)."""
-    finals: dict[str, list[float]] = {}
-    for seed in sorted({r.seed for r in runs}):
-        config = Config.load(next(r for r in runs if r.seed == seed).path / "config.json")
-        envs = make_vector("pusher", episodes)
-        result = evaluate_batched(
-            envs,
-            DoNothingPolicy(envs.single_action_space),
-            horizon,
-            seed=config.seed + config.eval.seed_offset,
-        )
-        envs.close()
-        for name in ("distance", "puck_distance", "hand_distance"):
-            finals.setdefault(name, []).append(result.metrics[f"eval/final_{name}"])
-    return {name: mean_ci(values)[:2] for name, values in finals.items()}
 
 
 def representation_lines(runs: list[Run]) -> list[str]:
@@ -106,23 +85,17 @@ def main() -> int:
         steps = int(np.median([r.summary["env_steps"] for r in group]))
         print(f"{method} ({len(group)} seeds, {steps:,} env steps): {cells}")
     if methods:
-        config_runs = next(iter(methods.values()))
-        config = Config.load(config_runs[0].path / "config.json")
-        horizon = config.horizon or gym.spec(env_id("pusher")).max_episode_steps
-        still = do_nothing(config_runs, config.eval.episodes, horizon)
-        cells = ", ".join(f"{name} {format_mean_ci(*value)}" for name, value in still.items())
+        still = do_nothing_runs(next(iter(methods.values())))
+        cells = ", ".join(
+            f"{name} {format_mean_ci(*final(still, f'eval/final_{name}'))}"
+            for name in ("distance", "puck_distance", "hand_distance")
+        )
         print(f"do-nothing (hand never moved, same goals): {cells}")
-        for metric, key, name in (
-            ("distance", "distance", "pusher_learning.png"),
-            ("puck-distance", "puck_distance", "pusher_puck_distance.png"),
+        for metric, name in (
+            ("distance", "pusher_learning.png"),
+            ("puck-distance", "pusher_puck_distance.png"),
         ):
-            plot_runs(
-                runs,
-                args.docs / name,
-                metric,
-                title="Visual Pusher, 95% CI across seeds",
-                references={"do nothing": still[key][0]},
-            )
+            plot_runs(runs, args.docs / name, metric, "Visual Pusher, 95% CI across seeds", still)
             print(f"figure: {args.docs / name}")
     print("representation report (held-out R^2 from latents, fresh goal states):")
     print("\n".join(representation_lines(methods.get("rig", []))) or "  (no RIG runs)")

@@ -109,11 +109,19 @@ def test_plot_and_report_commands(runs_dir, tmp_path, capsys):
     assert "no run directories" in capsys.readouterr().err
 
 
-def test_reference_lines_are_drawn_on_every_panel_and_labelled_in_the_legend(runs_dir):
-    fig = draw(load_runs([runs_dir]), references={"do nothing": 1.5})
-    for ax in fig.axes:
+def test_baselines_are_dashed_lines_on_their_own_task_and_labelled_in_the_legend(
+    runs_dir, tmp_path_factory
+):
+    elsewhere = tmp_path_factory.mktemp("baselines")
+    still = [(0, 5.0, "point"), (1, 7.0, "point"), (0, 4.0, "point-wall")]
+    baselines = [
+        write_run(elsewhere / f"{env}_{s}", "do nothing", s, [row(3000, d)], env=env)
+        for s, d, env in still
+    ]
+    fig = draw(load_runs([runs_dir]), baselines=load_runs(baselines))
+    for ax, level in zip(fig.axes, (6.0, 4.0)):  # the mean across seeds, per task
         dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-        assert [line.get_ydata()[0] for line in dashed] == [1.5]
+        assert [line.get_ydata()[0] for line in dashed] == [level]
         assert ax.get_ylabel() == "final distance to goal"
     (legend,) = fig.legends  # one legend for all panels, each name once
     names = [t.get_text() for t in legend.get_texts()]

@@ -154,3 +154,23 @@ def test_imagined_goals_come_from_the_chosen_images(tmp_path, source):
         goals = workspace.imagined_goals.sample(64)
         distances = np.linalg.norm(goals[:, None] - exploration[None], axis=-1).min(axis=1)
         assert np.all(distances == 0)
+
+
+def test_do_nothing_baseline_uses_the_runs_own_evaluation_goals(run_dir, capsys):
+    from rig.baselines import do_nothing_runs
+    from rig.config import Config
+    from rig.envs import make_vector
+    from rig.evaluate import DoNothingPolicy, evaluate_batched
+    from rig.results import load_runs
+
+    (still,) = do_nothing_runs(load_runs([run_dir]))
+    assert (still.task, still.method, still.seed) == ("point", "do nothing", 3)
+    config = Config.load(run_dir / "config.json")
+    envs = make_vector("point", config.eval.episodes)
+    policy = DoNothingPolicy(envs.single_action_space)
+    same = evaluate_batched(envs, policy, 50, seed=config.seed + config.eval.seed_offset)
+    assert still.summary["eval/final_distance"] == same.metrics["eval/final_distance"] > 0
+    assert still.summary["env_steps"] == 300
+    assert main(["report", str(run_dir), "--do-nothing"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "| point |" in line]
+    assert [row.split(" | ")[1].split(" (")[0] for row in rows] == ["rig", "do nothing"]

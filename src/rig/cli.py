@@ -37,6 +37,11 @@ SPLIT_HELP = (
     "evaluated with --eval-env multi-pusher-variable (Figure 6)"
 )
 
+DO_NOTHING_HELP = (
+    "add the do-nothing baseline: each seed's evaluation goals with zero actions (builds the "
+    "evaluation task; takes a few seconds per seed)"
+)
+
 
 class UsageError(Exception):
     """Bad command-line input."""
@@ -279,6 +284,7 @@ def _sweep(argv: list[str]) -> int:
 
 
 def _plot(argv: list[str]) -> int:
+    from rig.baselines import do_nothing_runs
     from rig.plots import METRICS, plot_runs
     from rig.results import load_runs
 
@@ -294,14 +300,17 @@ def _plot(argv: list[str]) -> int:
     parser.add_argument("--metric", choices=list(METRICS), default="distance")
     parser.add_argument("--title", default="")
     parser.add_argument("--split", help=SPLIT_HELP)
+    parser.add_argument("--do-nothing", action="store_true", help=DO_NOTHING_HELP)
     args = parser.parse_args(argv)
     runs = load_runs(args.runs)
-    plot_runs(runs, args.out, args.metric, args.title, split=args.split)
+    baselines = do_nothing_runs(runs) if args.do_nothing else None
+    plot_runs(runs, args.out, args.metric, args.title, baselines, split=args.split)
     print(f"figure of {len(runs)} runs written to {args.out}")
     return 0
 
 
 def _report(argv: list[str]) -> int:
+    from rig.baselines import do_nothing_runs
     from rig.report import report_table
     from rig.results import load_runs
 
@@ -313,8 +322,12 @@ def _report(argv: list[str]) -> int:
     )
     parser.add_argument("--out", type=Path, help="write the table to this file (default: print it)")
     parser.add_argument("--split", help=SPLIT_HELP)
+    parser.add_argument("--do-nothing", action="store_true", help=DO_NOTHING_HELP)
     args = parser.parse_args(argv)
-    table = report_table(load_runs(args.runs), split=args.split)
+    runs = load_runs(args.runs)
+    if args.do_nothing:
+        runs += do_nothing_runs([r for r in runs if r.summary is not None])
+    table = report_table(runs, split=args.split)
     if args.out:
         args.out.write_text(table)
         print(f"table written to {args.out}")

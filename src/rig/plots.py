@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rig.evaluate import split_column, split_values
-from rig.results import Run, curve, grouped
+from rig.results import Run, curve, grouped, mean_ci
 
 METRICS = {
     "distance": ("eval/final_distance", "final distance to goal"),
@@ -32,11 +32,11 @@ def plot_runs(
     path: Path,
     metric: str = "distance",
     title: str = "",
-    references: dict[str, float] | None = None,
+    baselines: list[Run] | None = None,
     split: str | None = None,
 ) -> None:
     """Draw ``runs`` to ``path`` (any format Matplotlib writes, by extension)."""
-    fig = draw(runs, metric, title, references, split)
+    fig = draw(runs, metric, title, baselines, split)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
@@ -46,11 +46,12 @@ def draw(
     runs: list[Run],
     metric: str = "distance",
     title: str = "",
-    references: dict[str, float] | None = None,
+    baselines: list[Run] | None = None,
     split: str | None = None,
 ) -> plt.Figure:
     """The figure of ``runs``: a panel per task, a line and its 95% CI band per method, and a
-    dashed line for each of ``references`` (label: value, e.g. a do-nothing baseline).
+    dashed line for each of ``baselines`` on its task (their mean final value across seeds,
+    e.g. ``rig.baselines.do_nothing_runs``).
 
     ``split`` (an ``info`` entry such as ``num_pucks``, Figure 6) draws one line per method
     and kind of evaluation episode instead.
@@ -60,7 +61,8 @@ def draw(
     if not any(c in row for c in lines.values() for run in runs for row in run.rows):
         raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
     groups = grouped(runs)
-    colors = _colors([m + kind for methods in groups.values() for m in methods for kind in lines])
+    named = [m for methods in grouped(runs + (baselines or [])).values() for m in methods]
+    colors = _colors([m + kind for m in named for kind in lines])
     fig, axes = plt.subplots(
         1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False, layout="constrained"
     )
@@ -76,8 +78,11 @@ def draw(
                 color = colors[name]
                 ax.plot(steps, mean, color=color, label=name)
                 ax.fill_between(steps, mean - band, mean + band, color=color, alpha=0.2, lw=0)
-        for name, value in (references or {}).items():
-            ax.axhline(value, color="gray", linestyle="--", linewidth=1, label=name)
+        for method, method_runs in grouped(baselines or []).get(task, {}).items():
+            for kind, kind_column in lines.items():
+                value = mean_ci([run.rows[-1].get(kind_column, np.nan) for run in method_runs])[0]
+                color = "gray" if len(lines) == 1 else colors[method + kind]
+                ax.axhline(value, color=color, linestyle="--", linewidth=1, label=method + kind)
         ax.set_title(task)
         ax.set_xlabel("environment steps")
         ax.set_ylabel(label)

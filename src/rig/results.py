@@ -16,6 +16,8 @@ NOT_PART_OF_A_METHOD = frozenset(
     {"seed", "out", "steps", "threads", "device", "checkpoint_every", "save_buffer"}
 )
 """Fields a run may change without being a different method (bookkeeping, budget)."""
+DO_NOTHING = "do nothing"
+"""The method label of the do-nothing baseline (``rig.baselines``)."""
 NOT_LEARNED = ("state", "pixels")
 ONLY_FOR_LEARNED = ("exploration.", "vae.", "imagined_goals")
 """Fields that do nothing for a representation that is not learned (the oracle, pixels)."""
@@ -164,10 +166,15 @@ def grouped(runs: list[Run]) -> dict[str, dict[str, list[Run]]]:
     from rig.presets import METHODS
 
     order = {name: i for i, name in enumerate(METHODS)}
+    order[DO_NOTHING] = len(order) + 1  # baselines last
+
+    def rank(method: str) -> tuple[int, str]:
+        return order.get(method.split(" (")[0], len(order)), method
+
     groups: dict[str, dict[str, list[Run]]] = {}
     for run in runs:
         groups.setdefault(run.task, {}).setdefault(run.method, []).append(run)
     return {
-        task: dict(sorted(methods.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+        task: dict(sorted(methods.items(), key=lambda kv: rank(kv[0])))
         for task, methods in groups.items()
     }
