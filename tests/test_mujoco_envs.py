@@ -18,6 +18,7 @@ TASKS = {
     "multi-pusher": 6,
     "multi-pusher-variable": 6,
     "door": 4,
+    "door-reset-free": 4,
     "pick-place": 4,
 }
 """CLI name -> state size."""
@@ -185,6 +186,25 @@ def test_pick_place_goals_put_the_ball_in_the_hand_three_times_in_four():
     for _ in range(10):
         env.step(np.array([0.0, 0.0, 1.0], np.float32))
     assert env.true_state()[2:] == pytest.approx(held, abs=3e-3)
+
+
+def test_reset_free_door_starts_each_episode_where_the_last_ended():
+    env = make("door-reset-free").unwrapped
+    env.reset(seed=0)
+    for _ in range(5):
+        env.step(np.array([1.0, -1.0, -1.0], np.float32))
+    moved = env.true_state()
+    assert not np.allclose(moved[:3], env.hand_start)
+    obs, _ = env.reset()
+    assert env.true_state() == pytest.approx(moved)  # a new goal, the same state
+    assert not np.allclose(obs["state_desired_goal"], moved)
+    env.reset(seed=1)  # a seeded reset starts afresh
+    assert env.true_state() == pytest.approx([*env.hand_start, 0.0])
+    resetting = make("door").unwrapped
+    resetting.reset(seed=0)
+    resetting.step(np.array([1.0, -1.0, -1.0], np.float32))
+    resetting.reset()
+    assert resetting.true_state() == pytest.approx([*resetting.hand_start, 0.0])
 
 
 def test_hooking_the_handle_opens_the_door():

@@ -297,6 +297,7 @@ TASK_PRESETS: dict[str, TaskPreset] = {t.name: t for t in _TASKS}
 TASK_PRESETS["multi-pusher-variable"] = dataclasses.replace(
     TASK_PRESETS["multi-pusher"], name="multi-pusher-variable"
 )
+TASK_PRESETS["door-reset-free"] = dataclasses.replace(TASK_PRESETS["door"], name="door-reset-free")
 
 
 def task_preset(env: str) -> dict[str, Any]:

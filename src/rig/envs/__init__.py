@@ -21,6 +21,7 @@ TASKS: dict[str, str] = {
     "multi-pusher": "rig/VisualMultiPusher-v0",
     "multi-pusher-variable": "rig/VisualMultiPusherVariable-v0",
     "door": "rig/VisualDoor-v0",
+    "door-reset-free": "rig/VisualDoorResetFree-v0",
     "pick-place": "rig/VisualPickPlace-v0",
 }
 """CLI task names and the Gymnasium ids they stand for."""
@@ -38,6 +39,7 @@ _REGISTRATIONS = {
         100,
     ),
     "rig/VisualDoor-v0": ("rig.envs.mujoco.door:DoorEnv", {}, 100),
+    "rig/VisualDoorResetFree-v0": ("rig.envs.mujoco.door:DoorEnv", {"reset_free": True}, 100),
     "rig/VisualPickPlace-v0": ("rig.envs.mujoco.pick_place:PickPlaceEnv", {}, 100),
 }
 

@@ -28,6 +28,10 @@ class DoorEnv(ArmEnv):
     Goals: a hand position in the hand's box and a door angle in ``[0, 0.83]`` rad, the
     hand clear of the door at that angle. ``distance`` is the door angle difference;
     ``success``: within 0.02 rad (the original's threshold).
+
+    Args:
+        reset_free: the original's training protocol: an episode starts where the last
+            one ended (hand and door); only a seeded reset starts afresh.
     """
 
     xml = "door.xml"
@@ -49,6 +53,11 @@ class DoorEnv(ArmEnv):
     goal_clearance = 0.03
     success_angle = 0.02
 
+    def __init__(self, reset_free: bool = False, **kwargs):
+        self.reset_free = reset_free
+        self._continuing = False
+        super().__init__(**kwargs)
+
     def _bind(self) -> None:
         self._hinge_qpos = self.model.joint("door_hinge").qposadr[0]
         self._hook = self.model.body("hook").mocapid[0]
@@ -69,7 +78,15 @@ class DoorEnv(ArmEnv):
         self.data.qpos[self._hinge_qpos] = state[0]
         self._place_hook()
 
+    def reset_rng(self, seed: int | None) -> None:
+        super().reset_rng(seed)
+        if seed is not None:
+            self._continuing = False
+
     def _start_state(self) -> np.ndarray:
+        if self.reset_free and self._continuing:
+            return self.true_state()
+        self._continuing = True
         return np.array([*self.hand_start, 0.0])
 
     def door_segments(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
