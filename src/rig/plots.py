@@ -61,8 +61,7 @@ def draw(
     if not any(c in row for c in lines.values() for run in runs for row in run.rows):
         raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
     groups = grouped(runs)
-    named = [m for methods in grouped(runs + (baselines or [])).values() for m in methods]
-    colors = _colors([m + kind for m in named for kind in lines])
+    colors = _colors([m + kind for methods in groups.values() for m in methods for kind in lines])
     fig, axes = plt.subplots(
         1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False, layout="constrained"
     )
@@ -78,10 +77,11 @@ def draw(
                 color = colors[name]
                 ax.plot(steps, mean, color=color, label=name)
                 ax.fill_between(steps, mean - band, mean + band, color=color, alpha=0.2, lw=0)
+        first = next(iter(methods))
         for method, method_runs in grouped(baselines or []).get(task, {}).items():
             for kind, kind_column in lines.items():
                 value = mean_ci([run.rows[-1].get(kind_column, np.nan) for run in method_runs])[0]
-                color = "gray" if len(lines) == 1 else colors[method + kind]
+                color = "gray" if len(lines) == 1 else colors[first + kind]  # as its kind
                 ax.axhline(value, color=color, linestyle="--", linewidth=1, label=method + kind)
         ax.set_title(task)
         ax.set_xlabel("environment steps")

@@ -14,8 +14,10 @@ from rig.logger import read_progress
 
 NOT_PART_OF_A_METHOD = frozenset(
     {"seed", "out", "steps", "threads", "device", "checkpoint_every", "save_buffer"}
+    | {"eval.episodes", "eval.every_steps", "eval.video_episodes"}
 )
-"""Fields a run may change without being a different method (bookkeeping, budget)."""
+"""Fields a run may change without being a different method (bookkeeping, budget, how
+often and on how many goals it is evaluated; not which task it is evaluated on)."""
 DO_NOTHING = "do nothing"
 """The method label of the do-nothing baseline (``rig.baselines``)."""
 NOT_LEARNED = ("state", "pixels")
