@@ -82,6 +82,10 @@ def test_report_table_gives_mean_ci_and_seeds_per_task_and_method(runs_dir):
         "| point-wall | rig | 1.500 (one seed) | 0.000 (one seed) | 0.000 (one seed) | 3,000 | 0 |"
     )
     assert table[-1].startswith("Not finished (left out): ") and "none/seed1" in table[-1]
+    # runs in progress count at their last evaluation when asked
+    with_running = report_table(load_runs([runs_dir]), unfinished=True)
+    assert "| point | relabel-none | 4.500 ± 6.353 |" in with_running  # 4.0 and 5.0 (step 0)
+    assert "Not finished" not in with_running and "| 0-3,000 |" in with_running
 
 
 def test_figure_has_a_panel_per_task_and_a_mean_line_per_method(runs_dir):

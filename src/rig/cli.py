@@ -323,11 +323,17 @@ def _report(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, help="write the table to this file (default: print it)")
     parser.add_argument("--split", help=SPLIT_HELP)
     parser.add_argument("--do-nothing", action="store_true", help=DO_NOTHING_HELP)
+    parser.add_argument(
+        "--unfinished",
+        action="store_true",
+        help="include runs still in progress, at their last evaluation",
+    )
     args = parser.parse_args(argv)
     runs = load_runs(args.runs)
     if args.do_nothing:
-        runs += do_nothing_runs([r for r in runs if r.summary is not None])
-    table = report_table(runs, split=args.split)
+        counted = runs if args.unfinished else [r for r in runs if r.summary is not None]
+        runs += do_nothing_runs(counted)
+    table = report_table(runs, split=args.split, unfinished=args.unfinished)
     if args.out:
         args.out.write_text(table)
         print(f"table written to {args.out}")

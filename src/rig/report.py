@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from functools import partial
@@ -24,12 +25,15 @@ def _mean_over_run(run: Run, key: str) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def report_table(runs: list[Run], split: str | None = None) -> str:
+def report_table(runs: list[Run], split: str | None = None, unfinished: bool = False) -> str:
     """One row per task x method from the finished runs; unfinished runs are listed below.
 
     ``split`` (an ``info`` entry such as ``num_pucks``, Figure 6): one row per method and
-    kind of evaluation episode instead.
+    kind of evaluation episode instead. ``unfinished``: runs still in progress count too,
+    at their last evaluation (the env steps column tells where).
     """
+    if unfinished:
+        runs = [r if r.summary is not None else at_last_evaluation(r) for r in runs if r.rows]
     finished = [r for r in runs if r.summary is not None]
     kinds = _kinds(finished, split) if split else {"": lambda column: column}
     lines = [
@@ -55,6 +59,11 @@ def report_table(runs: list[Run], split: str | None = None) -> str:
     if unfinished:
         lines += ["", "Not finished (left out): " + ", ".join(str(r.path) for r in unfinished)]
     return "\n".join(lines) + "\n"
+
+
+def at_last_evaluation(run: Run) -> Run:
+    """An unfinished run as if it had ended at its last logged evaluation."""
+    return dataclasses.replace(run, summary=dict(run.rows[-1]))
 
 
 def _kinds(runs: list[Run], split: str) -> dict[str, Callable[[str], str]]:
