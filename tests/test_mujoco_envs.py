@@ -186,6 +186,9 @@ def test_pick_place_goals_put_the_ball_in_the_hand_three_times_in_four():
     for _ in range(10):
         env.step(np.array([0.0, 0.0, 1.0], np.float32))
     assert env.true_state()[2:] == pytest.approx(held, abs=3e-3)
+    info = env.metrics(env.true_state(), goals[np.argmax(goals[:, 3])])
+    assert info["goal_in_hand"] == 1  # evaluation reports in-hand and table goals apart
+    assert env.metrics(env.true_state(), goals[np.argmin(goals[:, 3])])["goal_in_hand"] == 0
 
 
 def test_reset_free_door_starts_each_episode_where_the_last_ended():

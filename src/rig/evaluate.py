@@ -135,10 +135,11 @@ def evaluate_batched(
     return EvalResult(_mean_and_std(finals), finals)
 
 
-SPLIT_KEYS = ("num_pucks",)
+SPLIT_KEYS = ("num_pucks", "goal_in_hand")
 """``info`` entries that sort evaluation episodes into kinds (Figure 6: how many pucks an
-episode of ``multi-pusher-variable`` holds); where one varies, each kind's means are also
-reported, as ``eval/<key>=<value>/final_<metric>``."""
+episode of ``multi-pusher-variable`` holds; on ``pick-place``, whether the goal holds the
+ball in the hand); where one varies, each kind's means are also reported, as
+``eval/<key>=<value>/final_<metric>``."""
 
 
 def split_column(column: str, split: str, value: int) -> str:

@@ -112,5 +112,6 @@ class PickPlaceEnv(ArmEnv):
             "distance": hand + ball,
             "hand_distance": hand,
             "object_distance": ball,
+            "goal_in_hand": int(goal[3] > BALL_RADIUS + 0.005),
             "success": hand + ball < self.success_distance,
         }
