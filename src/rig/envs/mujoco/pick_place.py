@@ -16,7 +16,6 @@ import numpy as np
 from rig.envs.mujoco.base import ArmEnv
 
 BALL_RADIUS = 0.02
-PAD_HALF_WIDTH = 0.006
 
 
 class PickPlaceEnv(ArmEnv):
@@ -54,6 +53,8 @@ class PickPlaceEnv(ArmEnv):
     def _bind(self) -> None:
         self._ball_qpos = [self.model.joint(f"ball_{a}").qposadr[0] for a in "yz"]
         self._fingers = [self.model.joint(f"{s}_finger").qposadr[0] for s in ("left", "right")]
+        self._touching = self.model.geom("ball").size[0] + self.model.geom("left_pad").size[1]
+        """Finger centre to ball centre when a finger touches the ball."""
         gripper = self.model.joint("gripper")
         self._gripper_qpos = slice(gripper.qposadr[0], gripper.qposadr[0] + 7)
         self._gripper_qvel = slice(gripper.dofadr[0], gripper.dofadr[0] + 6)
@@ -83,8 +84,7 @@ class PickPlaceEnv(ArmEnv):
         self._grip(held)
         if held:
             centre = state[0] - self.arm.hand(self.data)[0]
-            touching = BALL_RADIUS + PAD_HALF_WIDTH
-            self.data.qpos[self._fingers] = [centre - touching, centre + touching]
+            self.data.qpos[self._fingers] = [centre - self._touching, centre + self._touching]
         else:
             self.data.qpos[self._fingers] = self.data.ctrl
         self._place_gripper()
