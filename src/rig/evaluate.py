@@ -147,8 +147,9 @@ def split_column(column: str, split: str, value: int) -> str:
     return column.replace("eval/", f"eval/{split}={value}/", 1)
 
 
-def split_values(columns: Iterable[str], split: str) -> list[int]:
-    """The values of ``split`` that ``columns`` (a run's logged keys) report apart.
+def split_kinds(columns: Iterable[str], split: str) -> dict[str, int]:
+    """Each value of ``split`` that ``columns`` (runs' logged keys) report apart, by the
+    label suffix that names it in figures and tables: `` (num_pucks 0)`` -> 0.
 
     Raises ValueError when there are none: the runs were not evaluated on a task whose
     episodes vary in ``split``."""
@@ -159,7 +160,7 @@ def split_values(columns: Iterable[str], split: str) -> list[int]:
             f"no run logged evaluation episodes split by {split!r}; evaluate on a task whose "
             f"episodes vary in it (e.g. --eval-env multi-pusher-variable)"
         )
-    return values
+    return {f" ({split} {v})": v for v in values}
 
 
 def _mean_and_std(finals: dict[str, list[float]]) -> dict[str, float]:

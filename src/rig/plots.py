@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rig.evaluate import split_column, split_values
+from rig.evaluate import split_column, split_kinds
 from rig.results import Run, curve, grouped, mean_ci
 
 METRICS = {
@@ -108,7 +108,8 @@ def draw(
 def split_lines(runs: list[Run], column: str, split: str) -> dict[str, str]:
     """`` (<split> <value>)`` label suffix -> column, for each kind the runs logged."""
     logged = {key for run in runs for row in run.rows for key in row}
-    return {f" ({split} {v})": split_column(column, split, v) for v in split_values(logged, split)}
+    kinds = split_kinds(logged, split)
+    return {label: split_column(column, split, value) for label, value in kinds.items()}
 
 
 def _colors(methods: list[str]) -> dict[str, str]:

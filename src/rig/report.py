@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-from rig.evaluate import split_column, split_values
+from rig.evaluate import split_column, split_kinds
 from rig.results import Run, grouped, mean_ci
 
 COLUMNS = {
@@ -70,8 +70,8 @@ def _kinds(runs: list[Run], split: str) -> dict[str, Callable[[str], str]]:
     """`` (<split> <value>)`` row suffix -> the column of each metric over those episodes."""
     logged = {key for run in runs for key in run.summary}
     return {
-        f" ({split} {v})": partial(split_column, split=split, value=v)
-        for v in split_values(logged, split)
+        label: partial(split_column, split=split, value=v)
+        for label, v in split_kinds(logged, split).items()
     }
 
 
