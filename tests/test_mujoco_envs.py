@@ -275,6 +275,19 @@ def test_arm_occludes_the_puck_beneath_it():
     assert blue_pixels(hidden) < blue_pixels(clear) / 2
 
 
+def test_only_the_door_draws_shadows_and_its_lamp_shades_the_table():
+    door = make("door").unwrapped
+    door.reset(seed=0)
+    assert door.renderer.shadows
+    shaded = door.render_image().astype(int).sum(-1)
+    door.close()
+    door.model.light_castshadow[:] = False
+    unshaded = door.render_image().astype(int).sum(-1)
+    assert not door.renderer.shadows
+    assert (shaded < unshaded - 30).sum() > 20
+    assert not make("pusher").unwrapped.renderer.shadows
+
+
 def test_variable_pusher_holds_zero_one_or_two_pucks():
     env = make("multi-pusher-variable").unwrapped
     counts = []

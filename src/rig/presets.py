@@ -249,10 +249,13 @@ _TASKS = [
             "vae.pretrain_steps": 10_000,
             "vae.latent_dim": 8,
             "steps": 500_000,
+            "learning_starts": 4000,
+            "imagined_goals": "exploration-latents",
             **_ARM_EVAL,
         },
         "paper section 5: 10,000 images; half of them goal states (random actions seldom "
-        "open the door) and latent size 8 for the 3-D hand and the angle: docs/task_protocols.md",
+        "open the door), latent size 8 for the 3-D hand and the angle, imagined goals from "
+        "the exploration images' latents as on the pushers: docs/task_protocols.md",
     ),
     TaskPreset(
         "pick-place",

@@ -64,6 +64,7 @@ class DoorEnv(ArmEnv):
         finger = self.model.geom("finger").id  # the hook replaces the pusher's finger
         self.model.geom_rgba[finger, 3] = 0
         self.model.geom_contype[finger] = self.model.geom_conaffinity[finger] = 0
+        self.model.light_active[self.model.light("ceiling").id] = 0  # the lamp replaces it
 
     def _place_hook(self) -> None:
         self.data.mocap_pos[self._hook] = self.arm.position(self.data)

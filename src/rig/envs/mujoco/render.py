@@ -1,9 +1,10 @@
 """Headless MuJoCo rendering: one OpenGL context, many environments, one pixel read.
 
 The backend is EGL by default and OSMesa when EGL is unavailable (``MUJOCO_GL``
-picks one explicitly). Shadows, reflections, skybox, haze, post-processing and
-multisampling are off: at 48x48 they cost far more than everything else
-(see DESIGN.md and benchmarks/RESULTS.md).
+picks one explicitly). Reflections, skybox, haze, post-processing and multisampling
+are off: at 48x48 they cost far more than everything else (see DESIGN.md and
+benchmarks/RESULTS.md). Shadows are drawn only for a model with a light that casts
+them (the door's lamp, a depth cue for the hand), from a small shadow map.
 """
 
 from __future__ import annotations
@@ -133,8 +134,9 @@ class BatchRenderer:
         self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_100)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._context)
         self._scene = mujoco.MjvScene(model, maxgeom=max(100, 2 * model.ngeom))
+        self.shadows = bool(model.light_castshadow.any())
+        self._scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = self.shadows
         for flag in (
-            "mjRND_SHADOW",
             "mjRND_REFLECTION",
             "mjRND_SKYBOX",
             "mjRND_HAZE",
