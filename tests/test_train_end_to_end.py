@@ -113,6 +113,36 @@ def test_logged_td3_metrics_are_means_over_the_updates_since_the_last_log(tmp_pa
         previous = updates
 
 
+def test_logged_object_movement_is_the_mean_start_to_end_distance_of_training_episodes(
+    tmp_path, monkeypatch
+):
+    from rig.collector import Collector
+
+    episodes = []  # the point's true position at each training episode's start and end
+    real_start, real_step = Collector.start_episode, Collector.step
+
+    def recording_start(self):
+        real_start(self)
+        episodes.append([self.env.unwrapped._position.copy()] * 2)
+
+    def recording_step(self):
+        ended = real_step(self)
+        episodes[-1][1] = self.env.unwrapped._position.copy()
+        return ended
+
+    monkeypatch.setattr(Collector, "start_episode", recording_start)
+    monkeypatch.setattr(Collector, "step", recording_step)
+    out = train_tiny(tmp_path / "run", "--steps", "300")
+    rows = [r for r in read_progress(out / "progress.csv") if r["env_steps"] > 0]
+    horizon = 300 // len(episodes)
+    moved = [float(np.linalg.norm(end - start)) for start, end in episodes]
+    assert max(moved) > 0
+    for row in rows:
+        done = int(row["env_steps"]) // horizon
+        window = moved[done - 100 // horizon : done]
+        assert row["train/moved_object"] == pytest.approx(np.mean(window))
+
+
 def test_stored_latent_goals_are_latents_of_stored_images(tmp_path):
     from rig.cli import train_config
     from rig.workspace import Workspace

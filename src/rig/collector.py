@@ -7,6 +7,7 @@ import gymnasium as gym
 import numpy as np
 
 from rig.agent import Agent
+from rig.diagnostics import object_dimensions, state_names
 from rig.goals import ImaginedGoals
 from rig.noise import ExplorationNoise
 from rig.replay import NOTHING, ReplayBuffer
@@ -16,7 +17,9 @@ from rig.representations import achieved_apart
 class Collector:
     """Runs episodes in ``env`` toward imagined goals (``rollout_goals="prior"``) or the
     task's own goals (``"env"``: its goal images, or goal states for the oracle), one step
-    per :meth:`step`, into ``buffer``."""
+    per :meth:`step`, into ``buffer``; it also measures how far each object of the true
+    state moves per episode (:meth:`take_metrics`), which tells whether exploration ever
+    touches the objects."""
 
     def __init__(
         self,
@@ -39,6 +42,11 @@ class Collector:
         self._features: np.ndarray | None = None
         self._goal: np.ndarray | None = None
         self._achieved_apart = achieved_apart(self.representation)
+        dim = env.observation_space["state_observation"].shape[0]
+        self._objects = object_dimensions(state_names(env.unwrapped, dim))
+        self._start_state: np.ndarray | None = None
+        self._state: np.ndarray | None = None
+        self._moved: dict[str, tuple[float, int]] = {}
 
     def _encode(self, observation: dict, key: str) -> np.ndarray:
         return self.agent.encode_entry(observation, key)
@@ -68,6 +76,7 @@ class Collector:
             self._goal = self._encode(obs, self.representation.goal_key)
             goal_image = self._image(obs, "image_desired_goal")
         self.noise.reset()
+        self._start_state = self._state = obs["state_observation"]
         self._features = self._encode(obs, self.representation.observation_key)
         self.buffer.start_episode(
             self._image(obs, "image_observation"),
@@ -81,6 +90,7 @@ class Collector:
         """Lines 7-10: one noisy action, stored; returns whether the episode has ended."""
         action = self.noise(self.agent.act_latent(self._features, self._goal)[0])
         obs, _, terminated, truncated, _ = self.env.step(action)
+        self._state = obs["state_observation"]
         self._features = self._encode(obs, self.representation.observation_key)
         self.buffer.add_step(
             action,
@@ -90,3 +100,27 @@ class Collector:
             self._achieved(obs),
         )
         return terminated or truncated
+
+    def end_episode(self) -> None:
+        """Add how far each object moved, from the episode's start to its end, to the totals."""
+        for name, dims in self._objects.items():
+            moved = float(np.linalg.norm(self._state[dims] - self._start_state[dims]))
+            total, count = self._moved.get(name, (0.0, 0))
+            self._moved[name] = (total + moved, count + 1)
+
+    def take_metrics(self) -> dict[str, float]:
+        """``train/moved_<object>``: how far it moved per episode (in the state's units, e.g.
+        metres or radians), averaged over the episodes ended since the last call."""
+        means = {f"train/moved_{k}": total / count for k, (total, count) in self._moved.items()}
+        self._moved = {}
+        return means
+
+    def state_dict(self) -> dict:
+        """The movement totals not yet taken."""
+        return {"collector_moved": dict(self._moved)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict` (absent from checkpoints of older runs)."""
+        self._moved = {
+            k: (float(t), int(c)) for k, (t, c) in state.get("collector_moved", {}).items()
+        }

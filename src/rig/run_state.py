@@ -117,6 +117,7 @@ class RunState(RunParts):
                 **self.representation_training.state_dict(),
                 **self.imagined_goals.state_dict(),
                 **self.learner.state_dict(),
+                **self.collector.state_dict(),
                 "spaces": dataclasses.asdict(self.spaces),
                 "counters": {
                     "env_steps": self.env_steps,
@@ -142,6 +143,7 @@ class RunState(RunParts):
         self.imagined_goals.load_state_dict(state)
         self.agent.prior = self.imagined_goals.prior
         self.learner.load_state_dict(state)
+        self.collector.load_state_dict(state)
         counters = state["counters"]
         self.env_steps, self.episodes = counters["env_steps"], counters["episodes"]
         self.rl_seconds = counters["rl_seconds"]

@@ -103,6 +103,8 @@ class Workspace(RunState):
             self.env_steps += 1
             bar.update(1)
             ended = ended or step == self.horizon - 1 or self.env_steps >= c.steps
+            if ended:
+                self.collector.end_episode()
             if self.env_steps >= c.learning_starts:
                 with self._stop_if_diverged():
                     self.learner.train(self._updates_due(ended))
@@ -137,6 +139,7 @@ class Workspace(RunState):
         )
         self.eval_metrics = result.metrics
         self.train_metrics.update(self.learner.take_metrics())
+        self.train_metrics.update(self.collector.take_metrics())
         elapsed = self.rl_seconds
         if self._episode_start is not None:
             elapsed += time.perf_counter() - self._episode_start
