@@ -7,6 +7,7 @@ final distance; Figure 12: success rate).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -98,8 +99,10 @@ def draw(
                 shown = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
                 name = f"{name} (n={shown})"
             labelled.setdefault(name, handle)
+    columns = len(groups)
     fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", fontsize=8,
-               frameon=False)  # fmt: skip
+               frameon=False, ncols=columns)  # fmt: skip
+    fig.set_figheight(3.8 + 0.18 * math.ceil(len(labelled) / columns))  # the curves keep their room
     if title:
         fig.suptitle(title)
     return fig
