@@ -10,6 +10,7 @@ from conftest import TINY
 from rig.agent import Agent
 from rig.cli import main
 from rig.envs import check_task, make
+from rig.logger import read_progress
 
 pytestmark = pytest.mark.slow  # every test here trains
 
@@ -91,6 +92,9 @@ def test_camera_only_example_trains_without_state(tmp_path):
     assert trainer.spaces.state_dim == 0
     assert np.isfinite(summary["eval/final_latent_distance"])
     assert np.isfinite(summary["eval/final_distance"])  # from info: evaluation only
+    logged = {key for row in read_progress(tmp_path / "progress.csv") for key in row}
+    assert "td3/critic_loss" in logged
+    assert not any(key.startswith("train/moved_") for key in logged)  # no state to measure
 
 
 def test_task_interface_errors_name_the_problem():

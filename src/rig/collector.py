@@ -42,8 +42,12 @@ class Collector:
         self._features: np.ndarray | None = None
         self._goal: np.ndarray | None = None
         self._achieved_apart = achieved_apart(self.representation)
-        dim = env.observation_space["state_observation"].shape[0]
-        self._objects = object_dimensions(state_names(env.unwrapped, dim))
+        state_space = env.observation_space.spaces.get("state_observation")
+        self._objects = (
+            {}  # a camera-only task: nothing to measure
+            if state_space is None
+            else object_dimensions(state_names(env.unwrapped, state_space.shape[0]))
+        )
         self._start_state: np.ndarray | None = None
         self._state: np.ndarray | None = None
         self._moved: dict[str, tuple[float, int]] = {}
@@ -76,7 +80,7 @@ class Collector:
             self._goal = self._encode(obs, self.representation.goal_key)
             goal_image = self._image(obs, "image_desired_goal")
         self.noise.reset()
-        self._start_state = self._state = obs["state_observation"]
+        self._start_state = self._state = obs.get("state_observation")
         self._features = self._encode(obs, self.representation.observation_key)
         self.buffer.start_episode(
             self._image(obs, "image_observation"),
@@ -90,7 +94,7 @@ class Collector:
         """Lines 7-10: one noisy action, stored; returns whether the episode has ended."""
         action = self.noise(self.agent.act_latent(self._features, self._goal)[0])
         obs, _, terminated, truncated, _ = self.env.step(action)
-        self._state = obs["state_observation"]
+        self._state = obs.get("state_observation")
         self._features = self._encode(obs, self.representation.observation_key)
         self.buffer.add_step(
             action,
