@@ -12,6 +12,7 @@ from rig.goals import ImaginedGoals
 from rig.noise import ExplorationNoise
 from rig.replay import NOTHING, ReplayBuffer
 from rig.representations import achieved_apart
+from rig.running_means import RunningMeans
 
 
 class Collector:
@@ -50,7 +51,7 @@ class Collector:
         )
         self._start_state: np.ndarray | None = None
         self._state: np.ndarray | None = None
-        self._moved: dict[str, tuple[float, int]] = {}
+        self._moved = RunningMeans()
 
     def _encode(self, observation: dict, key: str) -> np.ndarray:
         return self.agent.encode_entry(observation, key)
@@ -109,22 +110,17 @@ class Collector:
         """Add how far each object moved, from the episode's start to its end, to the totals."""
         for name, dims in self._objects.items():
             moved = float(np.linalg.norm(self._state[dims] - self._start_state[dims]))
-            total, count = self._moved.get(name, (0.0, 0))
-            self._moved[name] = (total + moved, count + 1)
+            self._moved.add(name, moved)
 
     def take_metrics(self) -> dict[str, float]:
         """``train/moved_<object>``: how far it moved per episode (in the state's units, e.g.
         metres or radians), averaged over the episodes ended since the last call."""
-        means = {f"train/moved_{k}": total / count for k, (total, count) in self._moved.items()}
-        self._moved = {}
-        return means
+        return {f"train/moved_{name}": mean for name, mean in self._moved.take().items()}
 
     def state_dict(self) -> dict:
         """The movement totals not yet taken."""
-        return {"collector_moved": dict(self._moved)}
+        return {"collector_moved": self._moved.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore :meth:`state_dict` (absent from checkpoints of older runs)."""
-        self._moved = {
-            k: (float(t), int(c)) for k, (t, c) in state.get("collector_moved", {}).items()
-        }
+        self._moved.load_state_dict(state.get("collector_moved", {}))

@@ -12,6 +12,7 @@ from rig.config import TD3Config
 from rig.relabel import GoalRelabeler
 from rig.replay import ReplayBuffer, TransitionBatch
 from rig.reward import RewardFn
+from rig.running_means import RunningMeans
 from rig.td3 import TD3
 
 
@@ -44,8 +45,8 @@ class Learner:
         self.config = config
         self.reads_images = reads_images
         self.device = device
-        self.totals: dict[str, tuple] = {}
-        """Sums (kept on the device) and counts of TD3's metrics since they were last taken."""
+        self.means = RunningMeans()
+        """TD3's metrics (summed on the device) since they were last taken."""
         self.seconds = 0.0
         """Time spent in :meth:`train`."""
 
@@ -81,26 +82,23 @@ class Learner:
         ]
         metrics = self.td3.update(*tensors)
         for key, value in metrics.items():
-            total, count = self.totals.get(key, (0.0, 0))
-            self.totals[key] = (total + value, count + 1)
+            self.means.add(key, value)
         return metrics
 
     def take_metrics(self) -> dict[str, float]:
         """TD3's metrics averaged over the updates since the last call."""
-        means = {key: float(total) / count for key, (total, count) in self.totals.items()}
-        self.totals = {}
-        return means
+        return self.means.take()
 
     def state_dict(self) -> dict:
         """TD3's networks and optimizers, the metric sums since the last log, and the time."""
         return {
             "td3": self.td3.state_dict(),
-            "td3_totals": {k: (float(t), c) for k, (t, c) in self.totals.items()},
+            "td3_totals": self.means.state_dict(),
             "update_seconds": self.seconds,
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.td3.load_state_dict(state["td3"])
-        self.totals = dict(state.get("td3_totals", {}))
+        self.means.load_state_dict(state.get("td3_totals", {}))
         older = state.get("counters", {})  # checkpoints written before this key moved
         self.seconds = state.get("update_seconds", older.get("update_seconds", 0.0))
