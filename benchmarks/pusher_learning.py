@@ -23,16 +23,15 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+from rig import cli
 from rig.baselines import do_nothing_runs
 from rig.plots import plot_runs
 from rig.report import format_mean_ci, report_table
 from rig.results import Run, grouped, load_runs, mean_ci
-from rig.sweep import load_sweep, run_local, trials
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = ROOT / "sweeps" / "pusher.yaml"
@@ -68,12 +67,9 @@ def main() -> int:
     args = parser.parse_args()
 
     if not args.no_run:
-        start = time.perf_counter()
-        results = run_local(trials(load_sweep(SWEEP), args.out), args.workers)
-        print(
-            f"sweep wall time: {time.perf_counter() - start:.0f} s "
-            f"({sum(r.status != 'skipped' for r in results)} trials run)"
-        )
+        sweep = ["sweep", str(SWEEP), "--out", str(args.out), "--workers", str(args.workers)]
+        if cli.main(sweep) != 0:
+            return 1
     runs = [r for r in load_runs([args.out]) if r.summary is not None]
     print(report_table(runs))
     methods = grouped(runs).get("pusher", {})

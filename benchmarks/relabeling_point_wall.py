@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
+from rig import cli
 from rig.plots import plot_runs
 from rig.report import report_table
 from rig.results import grouped, load_runs, mean_ci
-from rig.sweep import load_sweep, run_local, trials
 
 SWEEP = Path(__file__).resolve().parents[1] / "sweeps" / "relabeling_point_wall.yaml"
 PAPER_ORDER = ["rig", "relabel-vae", "relabel-future", "relabel-none"]
@@ -38,12 +37,9 @@ def main() -> int:
     args = parser.parse_args()
 
     if not args.no_run:
-        start = time.perf_counter()
-        results = run_local(trials(load_sweep(SWEEP), args.out), args.workers)
-        print(
-            f"sweep wall time: {time.perf_counter() - start:.0f} s "
-            f"({sum(r.status != 'skipped' for r in results)} trials run)"
-        )
+        sweep = ["sweep", str(SWEEP), "--out", str(args.out), "--workers", str(args.workers)]
+        if cli.main(sweep) != 0:
+            return 1
     runs = load_runs([args.out])
     print(report_table(runs))
     plot_runs(runs, args.figure, title="relabeling strategies on point-wall")

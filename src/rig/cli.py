@@ -9,6 +9,7 @@ import functools
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 from rig.interrupt import Interrupted
@@ -266,6 +267,7 @@ def _sweep(argv: list[str]) -> int:
             print(f"{trial.name:40s} {trial_state(trial.config):9s} {trial.config.out}")
         print(f"{len(todo)} trials" + (f"; compute: {sweep.compute}" if sweep.compute else ""))
         return 0
+    start = time.perf_counter()
     if args.ray or args.address:
         results = run_ray(todo, sweep.resources, out, args.address, progress=not args.quiet)
     else:
@@ -275,7 +277,7 @@ def _sweep(argv: list[str]) -> int:
     print(
         f"sweep written to {out}: {len(results)} trials, "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
-        + f", {len(failed)} failed"
+        + f", {len(failed)} failed; wall time {time.perf_counter() - start:.0f} s"
     )
     if failed:
         raise ValueError("; ".join(describe(r) for r in failed))
