@@ -103,6 +103,19 @@ def test_figure_has_a_panel_per_task_and_a_mean_line_per_method(runs_dir):
     assert success.get_ylabel() == "success rate"
 
 
+def test_any_logged_column_plots_and_an_unknown_metric_names_the_choices(tmp_path, capsys):
+    rows = [{**row(s, 1.0), "train/moved_door": m} for s, m in ((0, 0.0), (5, 0.1), (10, 0.3))]
+    runs = load_runs([write_run(tmp_path / "door", "rig", 0, rows, env="door")])
+    ax = draw(runs, metric="train/moved_door").axes[0]
+    assert np.allclose(ax.get_lines()[0].get_ydata(), [0.0, 0.1, 0.3])
+    assert ax.get_ylabel() == "train/moved_door"
+    with pytest.raises(ValueError, match="no run logged 'train/moved_puck'"):
+        draw(runs, metric="train/moved_puck")
+    figure = str(tmp_path / "fig.png")
+    assert main(["plot", str(tmp_path / "door"), "--out", figure, "--metric", "moved"]) == 2
+    assert "unknown metric 'moved'; use distance, success" in capsys.readouterr().err
+
+
 def test_plot_and_report_commands(runs_dir, tmp_path, capsys):
     figure = tmp_path / "out" / "fig.png"
     assert main(["plot", str(runs_dir / "rig"), str(runs_dir / "none"), "--out", str(figure)]) == 0

@@ -299,7 +299,11 @@ def _plot(argv: list[str]) -> int:
         "runs", type=Path, nargs="+", help="run directories or folders holding them"
     )
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
-    parser.add_argument("--metric", choices=list(METRICS), default="distance")
+    parser.add_argument(
+        "--metric",
+        default="distance",
+        help=f"{', '.join(METRICS)}, or any progress.csv column (e.g. train/moved_door)",
+    )
     parser.add_argument("--title", default="")
     parser.add_argument("--split", help=SPLIT_HELP)
     parser.add_argument("--do-nothing", action="store_true", help=DO_NOTHING_HELP)

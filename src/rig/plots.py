@@ -25,7 +25,20 @@ METRICS = {
     "hand-distance": ("eval/final_hand_distance", "final hand distance"),
     "puck-distance": ("eval/final_puck_distance", "final puck distance"),
 }
-"""``rig plot --metric`` choices: progress.csv column and axis label."""
+"""``rig plot --metric`` names: progress.csv column and axis label."""
+
+
+def metric_column(metric: str) -> tuple[str, str]:
+    """The progress.csv column and axis label of ``metric``: a name in :data:`METRICS`, or
+    any column itself (``train/moved_door``, ``eval/final_angle_distance``)."""
+    if metric in METRICS:
+        return METRICS[metric]
+    if "/" in metric:
+        return metric, metric
+    raise ValueError(
+        f"unknown metric {metric!r}; use {', '.join(METRICS)} or a progress.csv column "
+        "such as train/moved_door"
+    )
 
 
 def plot_runs(
@@ -57,7 +70,7 @@ def draw(
     ``split`` (an ``info`` entry such as ``num_pucks``, Figure 6) draws one line per method
     and kind of evaluation episode instead.
     """
-    column, label = METRICS[metric]
+    column, label = metric_column(metric)
     lines = split_lines(runs, column, split) if split else {"": column}
     if not any(c in row for c in lines.values() for run in runs for row in run.rows):
         raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
@@ -82,6 +95,8 @@ def draw(
         for method, method_runs in grouped(baselines or []).get(task, {}).items():
             for kind, kind_column in lines.items():
                 value = mean_ci([run.rows[-1].get(kind_column, np.nan) for run in method_runs])[0]
+                if not np.isfinite(value):  # the baseline does not log this column
+                    continue
                 color = "gray" if len(lines) == 1 else colors[first + kind]  # as its kind
                 ax.axhline(value, color=color, linestyle="--", linewidth=1, label=method + kind)
         ax.set_title(task)
