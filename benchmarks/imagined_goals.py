@@ -52,28 +52,34 @@ def main() -> int:
     parser.add_argument("--goals", type=int, default=2000, help="imagined goals per source")
     parser.add_argument("--probe-states", type=int, default=3000)
     args = parser.parse_args()
-    checkpoint = load_checkpoint(args.run)
+    if args.goals < 1 or args.probe_states < NEIGHBOURS:
+        parser.error(f"need --goals >= 1 and --probe-states >= {NEIGHBOURS}")
+    try:
+        checkpoint = load_checkpoint(args.run)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"{args.run}: {err}")
     config = checkpoint.config
     exploration = args.run / "exploration_images.npy"
     if not exploration.exists():
         parser.error(f"{args.run} has no exploration_images.npy (not an image run?)")
     agent = Agent.from_checkpoint(checkpoint)
     env = make(config.env, image_size=config.image_size)
-    probe = probe_data(env, args.probe_states + args.goals, config.seed)
+    probe = probe_data(env, args.probe_states + args.goals, config.seed, pushes=False)
     env.close()
     encoded = agent.encode(probe.images)
     latents, states = encoded[: args.probe_states], probe.states[: args.probe_states]
     rng = np.random.default_rng(config.seed)
     images = np.load(exploration, mmap_mode="r")
-    chosen = np.sort(rng.choice(len(images), min(args.goals, len(images)), replace=False))
+    goals = min(args.goals, len(images))
+    chosen = np.sort(rng.choice(len(images), goals, replace=False))
     sources = {
-        "task goal states (held out)": encoded[args.probe_states :],
+        "task goal states (held out)": encoded[args.probe_states :][:goals],
         "exploration latents": agent.encode(np.asarray(images[chosen])),
-        "fitted prior samples": agent.prior.sample(args.goals, rng),
+        "fitted prior samples": agent.prior.sample(goals, rng),
     }
     medians = np.median(states, axis=0)
     names = probe.names
-    print(f"{args.run}: {config.env}, {len(latents)} probe states, {args.goals} goals per source")
+    print(f"{args.run}: {config.env}, {len(latents)} probe states, {goals} goals per source")
     print("| source | nearest real latent (median) | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
     for source, queries in sources.items():

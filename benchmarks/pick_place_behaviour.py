@@ -4,13 +4,14 @@ lifted, and the final hand and ball distances.
 
 Usage:
     python benchmarks/pick_place_behaviour.py runs/pick-place/rig runs/pick-place/oracle \
-        [--episodes 60] [--seed 10000]
+        [--episodes 50] [--seed 10000]
 
 Each run's checkpoint acts on the same goals and starts (vector-env copy i seeded with
-seed + i; the default is the training curve's goals for seed 0). Two references act on them
-too: "do nothing" (zero actions) and "OU noise" (the exploration noise of the run config's
-defaults added to zero actions: what collecting data with an untrained policy does). The
-ball counts as lifted when its centre rises 2 cm above its resting height.
+seed + i; the defaults are the 50 goals of the training curve of a seed-0 run). Two
+references act on them too: "do nothing" (zero actions) and "OU noise" (the default
+exploration noise, Table 1's OU process, added to zero actions: what collecting data with an
+untrained policy does). The ball counts as lifted when its centre rises 2 cm above its
+resting height.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
 from rig.config import NoiseConfig
 from rig.envs import make_vector
-from rig.envs.mujoco.pick_place import BALL_RADIUS
+from rig.envs.mujoco.pick_place import BALL_RADIUS, IN_HAND_HEIGHT
+from rig.evaluate import DoNothingPolicy
 from rig.noise import ExplorationNoise
 
 LIFTED = BALL_RADIUS + 0.02
@@ -34,23 +36,23 @@ LIFTED = BALL_RADIUS + 0.02
 TASK = "pick-place"
 
 
-def rollout(envs, act, horizon: int, seed: int) -> dict[str, np.ndarray]:
+def rollout(envs, policy, horizon: int, seed: int) -> dict[str, np.ndarray]:
     """Per episode: goal in hand, fraction of steps gripping, lowest hand, lifted, distances."""
     obs, _ = envs.reset(seed=seed)
-    act.set_goal(obs)
+    policy.set_goal(obs, batched=True)
     goal = obs["state_desired_goal"]
     gripping = np.zeros(envs.num_envs)
     lowest_hand = np.full(envs.num_envs, np.inf)
     highest_ball = np.zeros(envs.num_envs)
     for _ in range(horizon):
-        actions = act(obs)
+        actions = policy(obs)
         gripping += actions[:, 2] > 0
         obs, *_ = envs.step(actions)
         state = obs["state_observation"]
         lowest_hand = np.minimum(lowest_hand, state[:, 1])
         highest_ball = np.maximum(highest_ball, state[:, 3])
     return {
-        "in_hand": goal[:, 3] > LIFTED - 0.015,
+        "in_hand": goal[:, 3] > IN_HAND_HEIGHT,
         "gripping": gripping / horizon,
         "lowest_hand": lowest_hand,
         "lifted": highest_ball > LIFTED,
@@ -60,29 +62,17 @@ def rollout(envs, act, horizon: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
-class AgentActor:
-    def __init__(self, agent: Agent):
-        self.policy = agent.goal_policy()
+class NoisePolicy:
+    """Zero actions plus the default exploration noise, one OU process per episode."""
 
-    def set_goal(self, obs: dict) -> None:
-        self.policy.set_goal(obs, batched=True)
-
-    def __call__(self, obs: dict) -> np.ndarray:
-        return self.policy(obs)
-
-
-class NoiseActor:
-    """Zero actions plus one OU process per episode (``sigma = 0``: do nothing)."""
-
-    def __init__(self, action_space, num_envs: int, sigma: float, seed: int):
+    def __init__(self, action_space, num_envs: int, seed: int):
         rng = np.random.default_rng(seed)
-        config = NoiseConfig(sigma=sigma)
         self.noises = [
-            ExplorationNoise(config, action_space.low, action_space.high, rng)
+            ExplorationNoise(NoiseConfig(), action_space.low, action_space.high, rng)
             for _ in range(num_envs)
         ]
 
-    def set_goal(self, obs: dict) -> None:
+    def set_goal(self, obs: dict, batched: bool = True) -> None:
         for noise in self.noises:
             noise.reset()
 
@@ -117,27 +107,32 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("runs", type=Path, nargs="*", help="pick-place run directories")
-    parser.add_argument("--episodes", type=int, default=60)
+    parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--seed", type=int, default=10_000, help="goal seed of copy 0")
     args = parser.parse_args()
-    checkpoints = {run: load_checkpoint(run) for run in args.runs}
-    for run, checkpoint in checkpoints.items():
-        if checkpoint.config.env != TASK:
-            parser.error(f"{run} trained on {checkpoint.config.env!r}, not {TASK!r}")
+    if args.episodes < 1:
+        parser.error(f"--episodes must be at least 1, got {args.episodes}")
+    checkpoints = {}
+    for run in args.runs:
+        try:
+            checkpoints[run] = load_checkpoint(run)
+        except (FileNotFoundError, ValueError) as err:
+            parser.error(f"{run}: {err}")
+        if checkpoints[run].config.env != TASK:
+            parser.error(f"{run} trained on {checkpoints[run].config.env!r}, not {TASK!r}")
     sizes = {checkpoint.config.image_size for checkpoint in checkpoints.values()} or {48}
     if len(sizes) > 1:
         parser.error(f"the runs use different image sizes {sorted(sizes)}; compare one size")
     envs = make_vector(TASK, args.episodes, image_size=sizes.pop())
     horizon = envs.spec.max_episode_steps
-    space = envs.single_action_space
-    actors = {
-        "do nothing": NoiseActor(space, args.episodes, 0.0, args.seed),
-        "OU noise": NoiseActor(space, args.episodes, NoiseConfig().sigma, args.seed),
+    policies = {
+        "do nothing": DoNothingPolicy(envs.single_action_space),
+        "OU noise": NoisePolicy(envs.single_action_space, args.episodes, args.seed),
     }
     for run, checkpoint in checkpoints.items():
         steps = checkpoint.state.get("counters", {}).get("env_steps", "?")
-        actors[f"{run.name} ({steps} steps)"] = AgentActor(Agent.from_checkpoint(checkpoint))
-    rows = {name: rollout(envs, actor, horizon, args.seed) for name, actor in actors.items()}
+        policies[f"{run.name} ({steps} steps)"] = Agent.from_checkpoint(checkpoint).goal_policy()
+    rows = {name: rollout(envs, policy, horizon, args.seed) for name, policy in policies.items()}
     envs.close()
     print(table(rows))
     return 0

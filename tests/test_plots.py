@@ -111,9 +111,11 @@ def test_any_logged_column_plots_and_an_unknown_metric_names_the_choices(tmp_pat
     assert ax.get_ylabel() == "train/moved_door"
     with pytest.raises(ValueError, match="no run logged 'train/moved_puck'"):
         draw(runs, metric="train/moved_puck")
+    with pytest.raises(ValueError, match="'train/moved_door' is not an eval/ column"):
+        draw(runs, metric="train/moved_door", split="num_pucks")
     figure = str(tmp_path / "fig.png")
     assert main(["plot", str(tmp_path / "door"), "--out", figure, "--metric", "moved"]) == 2
-    assert "unknown metric 'moved'; use distance, success" in capsys.readouterr().err
+    assert "no run logged 'moved'; use distance, success" in capsys.readouterr().err
 
 
 def test_plot_and_report_commands(runs_dir, tmp_path, capsys):

@@ -287,7 +287,7 @@ def _sweep(argv: list[str]) -> int:
 
 def _plot(argv: list[str]) -> int:
     from rig.baselines import do_nothing_runs
-    from rig.plots import METRICS, plot_runs
+    from rig.plots import METRICS, metric_lines, plot_runs
     from rig.results import load_runs
 
     parser = argparse.ArgumentParser(
@@ -309,6 +309,7 @@ def _plot(argv: list[str]) -> int:
     parser.add_argument("--do-nothing", action="store_true", help=DO_NOTHING_HELP)
     args = parser.parse_args(argv)
     runs = load_runs(args.runs)
+    metric_lines(runs, args.metric, args.split)  # a bad metric fails before any rollout
     baselines = do_nothing_runs(runs) if args.do_nothing else None
     plot_runs(runs, args.out, args.metric, args.title, baselines, split=args.split)
     print(f"figure of {len(runs)} runs written to {args.out}")

@@ -68,9 +68,10 @@ def state_names(task, dim: int) -> tuple[str, ...]:
     return tuple(f"state_{i}" for i in range(dim))
 
 
-def probe_data(env, n: int, seed: int) -> ProbeData:
+def probe_data(env, n: int, seed: int, pushes: bool = True) -> ProbeData:
     """``n`` goal states of ``env``'s task and their images, drawn with a generator seeded with
-    ``seed + PROBE_SEED_OFFSET`` (give the evaluation seed)."""
+    ``seed + PROBE_SEED_OFFSET`` (give the evaluation seed); ``pushes``: also render each
+    object's straight moves to its goal place."""
     task = env.unwrapped
     saved = task.np_random
     task.np_random, _ = seeding.np_random(seed + PROBE_SEED_OFFSET)
@@ -80,11 +81,11 @@ def probe_data(env, n: int, seed: int) -> ProbeData:
         task.np_random = saved
     states = np.asarray(goals["state_desired_goal"], dtype=np.float64)
     names = state_names(task, states.shape[1])
-    pushes, lengths = {}, {}
-    if hasattr(task, "set_to_goal"):
+    moves, lengths = {}, {}
+    if pushes and hasattr(task, "set_to_goal"):
         for name, dims in object_dimensions(names).items():
-            pushes[name], lengths[name] = _render_pushes(task.set_to_goal, states, dims)
-    return ProbeData(states, goals["image_desired_goal"], names, pushes, lengths)
+            moves[name], lengths[name] = _render_pushes(task.set_to_goal, states, dims)
+    return ProbeData(states, goals["image_desired_goal"], names, moves, lengths)
 
 
 def object_dimensions(names: tuple[str, ...]) -> dict[str, list[int]]:

@@ -30,15 +30,8 @@ METRICS = {
 
 def metric_column(metric: str) -> tuple[str, str]:
     """The progress.csv column and axis label of ``metric``: a name in :data:`METRICS`, or
-    any column itself (``train/moved_door``, ``eval/final_angle_distance``)."""
-    if metric in METRICS:
-        return METRICS[metric]
-    if "/" in metric:
-        return metric, metric
-    raise ValueError(
-        f"unknown metric {metric!r}; use {', '.join(METRICS)} or a progress.csv column "
-        "such as train/moved_door"
-    )
+    any column itself (``train/moved_door``, ``eval/final_angle_distance``, ``episodes``)."""
+    return METRICS.get(metric, (metric, metric))
 
 
 def plot_runs(
@@ -70,10 +63,7 @@ def draw(
     ``split`` (an ``info`` entry such as ``num_pucks``, Figure 6) draws one line per method
     and kind of evaluation episode instead.
     """
-    column, label = metric_column(metric)
-    lines = split_lines(runs, column, split) if split else {"": column}
-    if not any(c in row for c in lines.values() for run in runs for row in run.rows):
-        raise ValueError(f"no run logged {column!r}; the runs' progress.csv lacks it")
+    lines, label = metric_lines(runs, metric, split)
     groups = grouped(runs)
     colors = _colors([m + kind for methods in groups.values() for m in methods for kind in lines])
     fig, axes = plt.subplots(
@@ -121,6 +111,23 @@ def draw(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def metric_lines(
+    runs: list[Run], metric: str, split: str | None = None
+) -> tuple[dict[str, str], str]:
+    """The columns to draw (label suffix -> progress.csv column) and the axis label; raises
+    ``ValueError`` if no run logged the metric."""
+    column, label = metric_column(metric)
+    if split and not column.startswith("eval/"):
+        raise ValueError(f"--split sorts evaluation episodes; {column!r} is not an eval/ column")
+    lines = split_lines(runs, column, split) if split else {"": column}
+    if not any(c in row for c in lines.values() for run in runs for row in run.rows):
+        raise ValueError(
+            f"no run logged {column!r}; use {', '.join(METRICS)} or a progress.csv column "
+            "such as train/moved_door"
+        )
+    return lines, label
 
 
 def split_lines(runs: list[Run], column: str, split: str) -> dict[str, str]:

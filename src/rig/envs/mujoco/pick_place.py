@@ -16,6 +16,8 @@ import numpy as np
 from rig.envs.mujoco.base import ArmEnv
 
 BALL_RADIUS = 0.02
+IN_HAND_HEIGHT = BALL_RADIUS + 0.005
+"""A ball centre above this height (m) is off the table: held in the hand."""
 
 
 class PickPlaceEnv(ArmEnv):
@@ -80,7 +82,7 @@ class PickPlaceEnv(ArmEnv):
     def _set_objects(self, state: np.ndarray) -> None:
         """The ball at ``state``; a ball off the table is held: the fingers shut on it."""
         self.data.qpos[self._ball_qpos] = state
-        held = state[1] > BALL_RADIUS + 0.005
+        held = state[1] > IN_HAND_HEIGHT
         self._grip(held)
         if held:
             centre = state[0] - self.arm.hand(self.data)[0]
@@ -112,6 +114,6 @@ class PickPlaceEnv(ArmEnv):
             "distance": hand + ball,
             "hand_distance": hand,
             "object_distance": ball,
-            "goal_in_hand": int(goal[3] > BALL_RADIUS + 0.005),
+            "goal_in_hand": int(goal[3] > IN_HAND_HEIGHT),
             "success": hand + ball < self.success_distance,
         }
