@@ -118,6 +118,17 @@ def test_any_logged_column_plots_and_an_unknown_metric_names_the_choices(tmp_pat
     assert "no run logged 'moved'; use distance, success" in capsys.readouterr().err
 
 
+def test_rig_is_red_on_every_panel_and_variants_on_one_panel_differ():
+    from rig.plots import _colors
+
+    colors = _colors([["rig (eval_env multi-pusher-variable)", "oracle"], ["rig", "oracle"]])
+    assert colors["rig (eval_env multi-pusher-variable)"] == colors["rig"] == "tab:red"
+    assert colors["oracle"] != "tab:red"
+    both = _colors([["rig", "rig (imagined_goals prior)", "oracle"]])
+    assert both["rig"] == "tab:red"
+    assert len(set(both.values())) == 3
+
+
 def test_plot_and_report_commands(runs_dir, tmp_path, capsys):
     figure = tmp_path / "out" / "fig.png"
     assert main(["plot", str(runs_dir / "rig"), str(runs_dir / "none"), "--out", str(figure)]) == 0

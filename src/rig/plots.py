@@ -65,7 +65,7 @@ def draw(
     """
     lines, label = metric_lines(runs, metric, split)
     groups = grouped(runs)
-    colors = _colors([m + kind for methods in groups.values() for m in methods for kind in lines])
+    colors = _colors([[m + kind for m in methods for kind in lines] for methods in groups.values()])
     fig, axes = plt.subplots(
         1, len(groups), figsize=(4.8 * len(groups), 3.8), squeeze=False, layout="constrained"
     )
@@ -137,9 +137,19 @@ def split_lines(runs: list[Run], column: str, split: str) -> dict[str, str]:
     return {label: split_column(column, split, value) for label, value in kinds.items()}
 
 
-def _colors(methods: list[str]) -> dict[str, str]:
-    """RIG in red as in the paper; each other method one colour on every panel."""
-    palette = [c for c in plt.get_cmap("tab10").colors if c != plt.get_cmap("tab10").colors[3]]
-    others = [m for m in dict.fromkeys(methods) if m != "rig"]
-    colors = {m: matplotlib.colors.to_hex(palette[i % len(palette)]) for i, m in enumerate(others)}
-    return {"rig": "tab:red", **colors}
+def _colors(panels: list[list[str]]) -> dict[str, str]:
+    """Line names per panel -> one colour per name, the same on every panel: RIG in red as in
+    the paper. Variants of a method (``rig (eval_env ...)``) share their method's colour
+    unless two of them share a panel, so RIG stays red across tasks."""
+    names = list(dict.fromkeys(n for panel in panels for n in panel))
+    base = {name: name.split(" (")[0] for name in names}
+    crowded = {
+        base[n] for panel in panels for n in panel if sum(base[m] == base[n] for m in panel) > 1
+    }
+    key = {name: name if base[name] in crowded else base[name] for name in names}
+    tab10 = plt.get_cmap("tab10").colors
+    palette = [c for c in tab10 if c != tab10[3]]
+    others = [k for k in dict.fromkeys(key.values()) if k != "rig"]
+    colors = {k: matplotlib.colors.to_hex(palette[i % len(palette)]) for i, k in enumerate(others)}
+    colors["rig"] = "tab:red"
+    return {name: colors[key[name]] for name in names}
