@@ -4,14 +4,15 @@ lifted, and the final hand and ball distances.
 
 Usage:
     python benchmarks/pick_place_behaviour.py runs/pick-place/rig runs/pick-place/oracle \
-        [--episodes 50] [--seed 10000]
+        [--episodes 50] [--seed 10000] [--sheet docs/pick_place_finals.png]
 
 Each run's checkpoint acts on the same goals and starts (vector-env copy i seeded with
 seed + i; the defaults are the 50 goals of the training curve of a seed-0 run). Two
 references act on them too: "do nothing" (zero actions) and "OU noise" (the default
 exploration noise, Table 1's OU process, added to zero actions: what collecting data with an
 untrained policy does). The ball counts as lifted when its centre rises 2 cm above its
-resting height.
+resting height. ``--sheet`` saves a picture: the first goals that hold the ball (top row),
+then each policy's last frame on them, one row per policy.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
 
+from rig import artifacts
 from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
 from rig.config import NoiseConfig
@@ -37,8 +40,10 @@ TASK = "pick-place"
 
 
 def rollout(envs, policy, horizon: int, seed: int) -> dict[str, np.ndarray]:
-    """Per episode: goal in hand, fraction of steps gripping, lowest hand, lifted, distances."""
+    """Per episode: goal in hand, fraction of steps gripping, lowest hand, lifted, distances,
+    and the goal image and last frame."""
     obs, _ = envs.reset(seed=seed)
+    goal_images = obs["image_desired_goal"].copy()
     policy.set_goal(obs, batched=True)
     gripping = np.zeros(envs.num_envs)
     lowest_hand = np.full(envs.num_envs, np.inf)
@@ -58,6 +63,8 @@ def rollout(envs, policy, horizon: int, seed: int) -> dict[str, np.ndarray]:
         "held_at_end": state[:, 3] > LIFTED,
         "hand": np.asarray(info["hand_distance"]),
         "ball": np.asarray(info["object_distance"]),
+        "goal_image": goal_images,
+        "last_frame": obs["image_observation"].copy(),
     }
 
 
@@ -104,6 +111,8 @@ def main() -> int:
     parser.add_argument("runs", type=Path, nargs="*", help="pick-place run directories")
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--seed", type=int, default=10_000, help="goal seed of copy 0")
+    parser.add_argument("--sheet", type=Path, help="PNG of goals in the hand and last frames")
+    parser.add_argument("--sheet-goals", type=int, default=10)
     args = parser.parse_args()
     if args.episodes < 1:
         parser.error(f"--episodes must be at least 1, got {args.episodes}")
@@ -130,6 +139,12 @@ def main() -> int:
     rows = {name: rollout(envs, policy, horizon, args.seed) for name, policy in policies.items()}
     envs.close()
     print(table(rows))
+    if args.sheet is not None:
+        shown = np.flatnonzero(next(iter(rows.values()))["in_hand"])[: args.sheet_goals]
+        first = next(iter(rows.values()))
+        pictures = [first["goal_image"][shown]] + [r["last_frame"][shown] for r in rows.values()]
+        iio.imwrite(args.sheet, artifacts.image_grid(pictures))
+        print(f"{args.sheet}: goals (top), then the last frame of: " + ", ".join(rows))
     return 0
 
 
