@@ -4,7 +4,7 @@ lifted, and the final hand and ball distances.
 
 Usage:
     python benchmarks/pick_place_behaviour.py runs/pick-place/rig runs/pick-place/oracle \
-        [--episodes 50] [--seed 10000] [--sheet docs/pick_place_finals.png]
+        [--episodes 50] [--seed 10000] [--sheet docs/pick_place_finals.png] [--staged 100]
 
 Each run's checkpoint acts on the same goals and starts (vector-env copy i seeded with
 seed + i; the defaults are the 50 goals of the training curve of a seed-0 run). Two
@@ -12,7 +12,10 @@ references act on them too: "do nothing" (zero actions) and "OU noise" (the defa
 exploration noise, Table 1's OU process, added to zero actions: what collecting data with an
 untrained policy does). The ball counts as lifted when its centre rises 2 cm above its
 resting height. ``--sheet`` saves a picture: the first goals that hold the ball (top row),
-then each policy's last frame on them, one row per policy.
+then each policy's last frame on them, one row per policy. ``--staged N`` also asks each
+image run's encoder how far staged end states lie from N goals that hold the ball: the ball
+carried 2 cm off, and the ball left on the table under the hand at its goal, fingers shut
+(as in the goal image) or open; the latent distance is the reward RIG trains on.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from rig import artifacts
 from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
 from rig.config import NoiseConfig
-from rig.envs import make_vector
-from rig.envs.mujoco.pick_place import BALL_RADIUS
+from rig.diagnostics import probe_data
+from rig.envs import make, make_vector
+from rig.envs.mujoco.pick_place import BALL_RADIUS, IN_HAND_HEIGHT
 from rig.evaluate import DoNothingPolicy
 from rig.noise import ExplorationNoise
 
@@ -83,6 +87,56 @@ class NoisePolicy:
         return self.noise(np.zeros_like(self.noise.low))
 
 
+CARRY_OFFSET = 0.02
+"""How far (m) the staged carried ball and hand lie from their goal."""
+
+
+def staged_end_states(task, goals: np.ndarray, rng: np.random.Generator) -> dict:
+    """Images and true distances of end states staged around goals that hold the ball."""
+    staged = {}
+    low = np.maximum(task.hand_low, [task.hand_low[0], IN_HAND_HEIGHT + 0.005])  # still held
+    for goal in goals:
+        direction = rng.normal(size=2)
+        carried = goal.copy()
+        carried[:2] = goal[:2] + CARRY_OFFSET * direction / np.linalg.norm(direction)
+        carried[:2] = np.clip(carried[:2], low, task.hand_high)
+        carried[2:] = carried[:2]
+        left = goal.copy()
+        left[3] = BALL_RADIUS
+        for name, state, shut in (
+            ("ball carried, 2 cm off", carried, None),
+            ("hand at goal, ball on the table, fingers shut", left, True),
+            ("hand at goal, ball on the table, fingers open", left, False),
+        ):
+            task.set_to_goal(state)
+            if shut is not None:
+                task.set_fingers(shut)
+            true = task.metrics(task.true_state(), goal)["distance"]
+            staged.setdefault(name, ([], []))[0].append(task.render_image())
+            staged[name][1].append(true)
+    return {name: (np.stack(images), np.mean(true)) for name, (images, true) in staged.items()}
+
+
+def staged_table(agents: dict[str, Agent], image_size: int, goals: int, seed: int) -> str:
+    """Mean latent distance of each run's encoder from in-hand goals to staged end states."""
+    env = make(TASK, image_size=image_size)
+    probe = probe_data(env, 4 * goals, seed, pushes=False)
+    in_hand = np.flatnonzero(probe.states[:, 3] > IN_HAND_HEIGHT)[:goals]
+    staged = staged_end_states(env.unwrapped, probe.states[in_hand], np.random.default_rng(seed))
+    env.close()
+    lines = [
+        f"| encoder | end state ({len(in_hand)} goals in the hand) | true distance "
+        "| latent distance |",
+        "|---|---|---|---|",
+    ]
+    for name, agent in agents.items():
+        goal_latents = agent.encode(probe.images[in_hand])
+        for state, (images, true) in staged.items():
+            latent = np.linalg.norm(agent.encode(images) - goal_latents, axis=1).mean()
+            lines.append(f"| {name} | {state} | {true:.3f} | {latent:.2f} |")
+    return "\n".join(lines)
+
+
 def table(rows: dict[str, dict[str, np.ndarray]]) -> str:
     lines = [
         "| policy | goals | n | gripping | lowest hand z | lifted | held at end | hand | ball |",
@@ -113,9 +167,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=10_000, help="goal seed of copy 0")
     parser.add_argument("--sheet", type=Path, help="PNG of goals in the hand and last frames")
     parser.add_argument("--sheet-goals", type=int, default=10)
+    parser.add_argument("--staged", type=int, default=0, help="goals for the staged table")
     args = parser.parse_args()
-    if args.episodes < 1:
-        parser.error(f"--episodes must be at least 1, got {args.episodes}")
+    if args.episodes < 1 or args.staged < 0:
+        parser.error(f"need --episodes >= 1 and --staged >= 0, got {args.episodes}, {args.staged}")
     checkpoints = {}
     for run in args.runs:
         try:
@@ -127,15 +182,18 @@ def main() -> int:
     sizes = {checkpoint.config.image_size for checkpoint in checkpoints.values()} or {48}
     if len(sizes) > 1:
         parser.error(f"the runs use different image sizes {sorted(sizes)}; compare one size")
-    envs = make_vector(TASK, args.episodes, image_size=sizes.pop())
+    size = sizes.pop()
+    envs = make_vector(TASK, args.episodes, image_size=size)
     horizon = envs.spec.max_episode_steps
     policies = {
         "do nothing": DoNothingPolicy(envs.single_action_space),
         "OU noise": NoisePolicy(envs.single_action_space, args.episodes, args.seed),
     }
+    agents = {}
     for run, checkpoint in checkpoints.items():
         steps = checkpoint.state.get("counters", {}).get("env_steps", "?")
-        policies[f"{run.name} ({steps} steps)"] = Agent.from_checkpoint(checkpoint).goal_policy()
+        agents[f"{run.name} ({steps} steps)"] = Agent.from_checkpoint(checkpoint)
+    policies.update({name: agent.goal_policy() for name, agent in agents.items()})
     rows = {name: rollout(envs, policy, horizon, args.seed) for name, policy in policies.items()}
     envs.close()
     print(table(rows))
@@ -145,6 +203,9 @@ def main() -> int:
         pictures = [first["goal_image"][shown]] + [r["last_frame"][shown] for r in rows.values()]
         iio.imwrite(args.sheet, artifacts.image_grid(pictures))
         print(f"{args.sheet}: goals (top), then the last frame of: " + ", ".join(rows))
+    encoders = {name: a for name, a in agents.items() if a.representation.trainable}
+    if args.staged and encoders:
+        print(staged_table(encoders, size, args.staged, args.seed))
     return 0
 
 

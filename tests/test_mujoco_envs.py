@@ -191,6 +191,22 @@ def test_pick_place_goals_put_the_ball_in_the_hand_three_times_in_four():
     assert env.metrics(env.true_state(), goals[np.argmin(goals[:, 3])])["goal_in_hand"] == 0
 
 
+def test_pick_place_set_fingers_stages_the_gripper_without_moving_the_ball():
+    env = make("pick-place").unwrapped
+    env.reset(seed=0)
+    state = np.array([0.6, 0.06, 0.6, 0.02])  # hand above the ball left on the table
+    env.set_to_goal(state)  # a ball on the table leaves the fingers open
+    env.set_fingers(True)
+    shut_image = env.render_image()
+    fingers = [env.model.joint(f"{s}_finger").qposadr[0] for s in ("left", "right")]
+    assert env.data.qpos[fingers] == pytest.approx([0.0, 0.0])
+    assert env.true_state() == pytest.approx(state)
+    env.set_fingers(False)
+    assert env.data.qpos[fingers] == pytest.approx([-env.finger_open, env.finger_open])
+    assert env.true_state() == pytest.approx(state)
+    assert np.abs(env.render_image().astype(int) - shut_image).mean() > 0.5  # drawn apart
+
+
 def test_reset_free_door_starts_each_episode_where_the_last_ended():
     env = make("door-reset-free").unwrapped
     env.reset(seed=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import mujoco
 import numpy as np
 
 from rig.envs.mujoco.base import ArmEnv
@@ -72,6 +73,13 @@ class PickPlaceEnv(ArmEnv):
         """Put the gripper at the hand, at rest (between episodes and for goal images)."""
         self.data.qpos[self._gripper_qpos] = [*self.arm.position(self.data), 1, 0, 0, 0]
         self.data.qvel[self._gripper_qvel] = 0
+
+    def set_fingers(self, shut: bool) -> None:
+        """Put the fingers at rest, shut (touching each other) or open, whatever holds the
+        ball: to stage an end state, e.g. the goal's shut gripper with the ball left behind."""
+        self._grip(shut)
+        self.data.qpos[self._fingers] = self.data.ctrl
+        mujoco.mj_forward(self.model, self.data)
 
     def _actuate(self, extra: np.ndarray) -> None:
         self._grip(bool(extra[0] > 0))
