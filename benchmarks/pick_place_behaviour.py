@@ -198,8 +198,8 @@ def main() -> int:
     envs.close()
     print(table(rows))
     if args.sheet is not None:
-        shown = np.flatnonzero(next(iter(rows.values()))["in_hand"])[: args.sheet_goals]
         first = next(iter(rows.values()))
+        shown = np.flatnonzero(first["in_hand"])[: args.sheet_goals]
         pictures = [first["goal_image"][shown]] + [r["last_frame"][shown] for r in rows.values()]
         iio.imwrite(args.sheet, artifacts.image_grid(pictures))
         print(f"{args.sheet}: goals (top), then the last frame of: " + ", ".join(rows))

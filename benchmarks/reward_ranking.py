@@ -119,18 +119,18 @@ def main() -> int:
             f"{args.judge} learned no image encoder; the judge must be a run of rig, lr-ae or dsae"
         )
     task, size = judged.config.env, judged.config.image_size
-    policies = {"do nothing": None}
-    for run in args.runs:
-        checkpoint = load(parser, run)
+    checkpoints = {run: load(parser, run) for run in args.runs}
+    for run, checkpoint in checkpoints.items():
         if (checkpoint.config.env, checkpoint.config.image_size) != (task, size):
             parser.error(
                 f"{run} trained on {checkpoint.config.env!r} at "
                 f"{checkpoint.config.image_size} px; the judge on {task!r} at {size} px"
             )
+    envs = make_vector(task, args.episodes, image_size=size)
+    policies = {"do nothing": DoNothingPolicy(envs.single_action_space)}
+    for run, checkpoint in checkpoints.items():
         steps = checkpoint.state.get("counters", {}).get("env_steps", "?")
         policies[f"{run.name} ({steps} steps)"] = Agent.from_checkpoint(checkpoint).goal_policy()
-    envs = make_vector(task, args.episodes, image_size=size)
-    policies["do nothing"] = DoNothingPolicy(envs.single_action_space)
     horizon, discount = envs.spec.max_episode_steps, judged.config.td3.discount
     rows = {
         name: rollout(envs, policy, judge, horizon, args.seed, discount)
