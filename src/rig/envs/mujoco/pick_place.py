@@ -77,9 +77,12 @@ class PickPlaceEnv(ArmEnv):
     def set_fingers(self, shut: bool) -> None:
         """Put the fingers at rest, shut (touching each other) or open, whatever holds the
         ball: to stage an end state, e.g. the goal's shut gripper with the ball left behind."""
+        self._rest_fingers(shut)
+        mujoco.mj_forward(self.model, self.data)
+
+    def _rest_fingers(self, shut: bool) -> None:
         self._grip(shut)
         self.data.qpos[self._fingers] = self.data.ctrl
-        mujoco.mj_forward(self.model, self.data)
 
     def _actuate(self, extra: np.ndarray) -> None:
         self._grip(bool(extra[0] > 0))
@@ -90,13 +93,12 @@ class PickPlaceEnv(ArmEnv):
     def _set_objects(self, state: np.ndarray) -> None:
         """The ball at ``state``; a ball off the table is held: the fingers shut on it."""
         self.data.qpos[self._ball_qpos] = state
-        held = state[1] > IN_HAND_HEIGHT
-        self._grip(held)
-        if held:
+        if state[1] > IN_HAND_HEIGHT:  # held
+            self._grip(True)
             centre = state[0] - self.arm.hand(self.data)[0]
             self.data.qpos[self._fingers] = [centre - self._touching, centre + self._touching]
         else:
-            self.data.qpos[self._fingers] = self.data.ctrl
+            self._rest_fingers(shut=False)
         self._place_gripper()
 
     def _start_state(self) -> np.ndarray:
