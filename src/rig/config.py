@@ -60,6 +60,16 @@ class TD3Config:
     after each step (HER's training cycle of one rollout, then N gradient steps)."""
     reward_scale: float = 1.0
     """Multiplies the relabeled reward (Table 1 lists 1e-4 for the original code's scale)."""
+    batched_critics: bool = True
+    """Q1 and Q2 as one stacked network: one batched matmul per layer instead of two."""
+    adam: Literal["fused", "foreach", "loop"] = "fused"
+    """Adam's kernel: one fused pass over all parameters, multi-tensor ops, or one loop."""
+    compile: bool = False
+    """``torch.compile`` the critic loss and the actor's gradients (inductor; the first
+    updates wait for compilation)."""
+    bf16: Literal["auto", "on", "off"] = "auto"
+    """bf16 matmuls in the hidden layers, with fp32 weights, outputs, losses and targets.
+    "auto": on where the CPU has native bf16 (AVX-512 BF16 or AMX), off elsewhere and on GPUs."""
 
 
 @dataclass(frozen=True)

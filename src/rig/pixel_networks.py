@@ -74,12 +74,12 @@ class EncodedCritic(nn.Module):
 
 
 def pixel_actor_critic(
-    image_size: int, action_dim: int, hidden: tuple[int, ...], action_scale
+    image_size: int, action_dim: int, hidden: tuple[int, ...], action_scale, batched: bool = True
 ) -> tuple[EncodedActor, EncodedCritic]:
     """An actor and a twin critic sharing one :class:`PixelEncoder`."""
     encoder = PixelEncoder(image_size)
     features = 2 * encoder.feature_dim
     return (
         EncodedActor(encoder, Actor(features, action_dim, hidden, action_scale)),
-        EncodedCritic(encoder, TwinCritic(features, action_dim, hidden)),
+        EncodedCritic(encoder, TwinCritic(features, action_dim, hidden, batched)),
     )

@@ -122,10 +122,12 @@ def make_networks(
 ) -> tuple[nn.Module, nn.Module]:
     """The TD3 actor and critic for a representation: MLPs on ``[z, z_g]``, or for raw
     pixels, MLPs behind a convolutional encoder that both share."""
-    hidden = config.td3.hidden_sizes
+    hidden, batched = config.td3.hidden_sizes, config.td3.batched_critics
     if isinstance(representation, RawPixels):
-        return pixel_actor_critic(representation.image_size, action_dim, hidden, action_scale)
+        return pixel_actor_critic(
+            representation.image_size, action_dim, hidden, action_scale, batched
+        )
     features = representation.latent_dim + representation.goal_dim
     return Actor(features, action_dim, hidden, action_scale), TwinCritic(
-        features, action_dim, hidden
+        features, action_dim, hidden, batched
     )
