@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import csv
+import dataclasses
 import itertools
 import json
 import multiprocessing
@@ -43,9 +44,9 @@ import numpy as np
 import torch
 
 import rig.envs
+import rig.td3
 from rig.config import TD3Config
 from rig.replay import ReplayBuffer
-from rig.td3 import TD3
 
 TASK = "point"
 LEARNING_STARTS = 500
@@ -119,27 +120,62 @@ def td3_matmuls(obs_dim: int, action_dim: int, c: TD3Config) -> tuple[list, list
     return every, delayed
 
 
-def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict:
-    c = TD3Config()
-    obs_dim, action_dim = 8, 2  # [z, z_g] with latent size 4; 2-D actions
-    torch.manual_seed(0)
-    td3 = TD3(obs_dim, action_dim, np.ones(action_dim, np.float32), c)
-    b = c.batch_size
-    batch = (
-        torch.randn(b, obs_dim),
-        torch.rand(b, action_dim) * 2 - 1,
-        torch.randn(b),
-        torch.randn(b, obs_dim),
-        torch.zeros(b),
-    )
+TD3_LEVERS = {
+    "all levers off (fp32, separate critics, fused Adam)": dict(batched_critics=False, bf16="off"),
+    "stacked critics alone": dict(batched_critics=True, bf16="off"),
+    "Adam foreach instead of fused": dict(batched_critics=False, bf16="off", adam="foreach"),
+    "Adam for-loop instead of fused": dict(batched_critics=False, bf16="off", adam="loop"),
+    "torch.compile alone": dict(batched_critics=False, bf16="off", compile=True),
+    "bf16 matmuls alone": dict(batched_critics=False, bf16="on"),
+    "stacked critics + bf16": dict(batched_critics=True, bf16="on"),
+    "stacked critics + bf16 + torch.compile": dict(batched_critics=True, bf16="on", compile=True),
+    "the default (TD3Config())": dict(),
+}
+BEFORE_COMMIT = "0cf63ef"
+"""The last commit before the update's levers: "today's" update, timed beside them."""
+
+
+def td3_before(commit: str):
+    """``rig.td3`` as it was at ``commit`` (from git), or None outside a git checkout."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{commit}:src/rig/td3.py"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = Path(tempfile.mkdtemp()) / f"td3_{commit}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bare_matmuls(obs_dim: int, action_dim: int, c: TD3Config, dtype: torch.dtype):
+    """A function doing one update's matrix products with bare ``torch.mm`` in ``dtype``,
+    and the update's FLOPs."""
     every, delayed = td3_matmuls(obs_dim, action_dim, c)
     operands = [
-        [(torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)) for m, k, n in shapes]
+        [
+            (
+                torch.randn(m, k, dtype=dtype),
+                torch.randn(k, n, dtype=dtype),
+                torch.empty(m, n, dtype=dtype),
+            )
+            for m, k, n in shapes
+        ]
         for shapes in (every, delayed)
     ]
     step = iter(range(10**12))
 
-    def bare_matmuls():
+    def run():
         for a, w, out in operands[0]:
             torch.mm(a, w, out=out)
         if next(step) % c.policy_delay == c.policy_delay - 1:
@@ -149,23 +185,57 @@ def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict
     flops = 2 * (
         sum(m * k * n for m, k, n in every) + sum(m * k * n for m, k, n in delayed) / c.policy_delay
     )
+    return run, flops
+
+
+def td3_update_vs_matmul(updates: int, repeats: int, threads: list[int]) -> dict:
+    """Each lever of the update (``TD3_LEVERS``) and the update before them, against the
+    bare-matmul bound in fp32 and bf16, all timed in this process, interleaved."""
+    obs_dim, action_dim = 8, 2  # [z, z_g] with latent size 4; 2-D actions
+    b = TD3Config().batch_size
+    batch = (
+        torch.randn(b, obs_dim),
+        torch.rand(b, action_dim) * 2 - 1,
+        torch.randn(b),
+        torch.randn(b, obs_dim),
+        torch.zeros(b),
+    )
+    scale = np.ones(action_dim, np.float32)
+
+    def agent(module, **overrides):
+        torch.manual_seed(0)
+        return module.TD3(obs_dim, action_dim, scale, TD3Config(**overrides))
+
+    agents = {name: agent(rig.td3, **levers) for name, levers in TD3_LEVERS.items()}
+    before = td3_before(BEFORE_COMMIT)
+    if before is not None:
+        agents = {f"before the levers (commit {BEFORE_COMMIT})": agent(before), **agents}
+    fp32, flops = bare_matmuls(obs_dim, action_dim, TD3Config(), torch.float32)
+    bf16, _ = bare_matmuls(obs_dim, action_dim, TD3Config(), torch.bfloat16)
+    timed = {f"update: {name}": (lambda t=t: t.update(*batch)) for name, t in agents.items()}
+    timed |= {"bare matmuls, fp32": fp32, "bare matmuls, bf16": bf16}
     threads_before = torch.get_num_threads()
-    out = {"gflop_per_update": flops / 1e9}
+    out = {
+        "gflop_per_update": flops / 1e9,
+        "bf16_native": rig.td3.cpu_has_native_bf16(),
+        "default": dataclasses.asdict(TD3Config()),
+    }
     for n in threads:
         torch.set_num_threads(n)
-        seconds(lambda: td3.update(*batch), 20)
-        seconds(bare_matmuls, 20)
-        (update, bound), _ = best_of(
-            repeats,
-            lambda: seconds(lambda: td3.update(*batch), updates),
-            lambda: seconds(bare_matmuls, 2 * (updates // 2)),
-        )
+        for fn in timed.values():
+            seconds(fn, 20)  # warm up (and compile)
+        best, _ = best_of(repeats, *(lambda fn=fn: seconds(fn, updates) for fn in timed.values()))
+        ms = dict(zip(timed, (t * 1e3 for t in best)))
+        reference = ms[next(iter(timed))]
         out[f"threads_{n}"] = {
-            "update_ms": update * 1e3,
-            "updates_per_s": 1 / update,
-            "matmul_bound_ms": bound * 1e3,
-            "matmul_gflop_per_s": flops / bound / 1e9,
-            "update_over_bound": update / bound,
+            name: {
+                "ms": value,
+                "per_s": 1e3 / value,
+                "over_first": value / reference,
+                "over_fp32_bound": value / ms["bare matmuls, fp32"],
+                "gflop_per_s": flops / value / 1e6,
+            }
+            for name, value in ms.items()
         }
     torch.set_num_threads(threads_before)
     return out
@@ -362,13 +432,16 @@ def table(results: dict) -> str:
             f"image env steps/s ({TASK})          {results['env']['env_steps_per_s']:10.0f}"
         )
     if "td3" in results:
-        for key, r in results["td3"].items():
+        for key, rows in results["td3"].items():
             if key.startswith("threads_"):
                 lines.append(
-                    f"TD3 update, {key.replace('_', ' ')}: {r['update_ms']:.2f} ms "
-                    f"({r['updates_per_s']:.0f}/s); bare matmuls {r['matmul_bound_ms']:.2f} ms "
-                    f"({r['matmul_gflop_per_s']:.0f} GFLOP/s); ratio {r['update_over_bound']:.2f}"
+                    f"TD3, {key.replace('_', ' ')} (x: over the first row; bound: fp32 mm)"
                 )
+                for name, r in rows.items():
+                    lines.append(
+                        f"  {name:62s} {r['ms']:6.2f} ms  {r['over_first']:5.2f}x  "
+                        f"{r['over_fp32_bound']:5.2f}x bound  {r['gflop_per_s']:4.0f} GFLOP/s"
+                    )
     if "e2e" in results:
         for name in ("state", "image"):
             if name not in results["e2e"]:
