@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
@@ -51,9 +52,34 @@ class Logger:
 
 
 def read_progress(path: Path) -> list[dict[str, float]]:
-    """Rows of a ``progress.csv`` as floats (empty cells become NaN)."""
-    with Path(path).open() as f:
-        return [
-            {k: float(v) if v != "" else math.nan for k, v in row.items()}
-            for row in csv.DictReader(f)
-        ]
+    """Rows of a ``progress.csv`` as floats (empty cells become NaN).
+
+    A row that is not one of rig's (cut short by a kill mid-write, with extra cells, with
+    every cell empty, or not numbers) is dropped with one warning naming the file and the
+    row; the good rows are kept. ``rig report``, ``rig plot`` and the sweep read this way.
+    """
+    lines = Path(path).read_text(errors="replace").splitlines(keepends=True)
+    rows, dropped = [], []
+    if lines and not lines[-1].endswith("\n"):  # rig ends every row: this one was cut short
+        dropped.append(len(lines))
+        lines.pop()
+    for number, row in enumerate(csv.DictReader(lines), start=2):  # line 1 is the header
+        parsed = _parse_row(row)
+        if parsed is None:
+            dropped.append(number)
+        else:
+            rows.append(parsed)
+    if dropped:
+        at = ", ".join(map(str, sorted(dropped)))
+        warnings.warn(f"{path}: dropped malformed row(s) at line {at}", stacklevel=2)
+    return rows
+
+
+def _parse_row(row: dict) -> dict[str, float] | None:
+    """A row's cells as floats, or None if it is not a whole row of numbers."""
+    if None in row or None in row.values() or all(v == "" for v in row.values()):
+        return None  # extra cells, missing cells, or no value at all
+    try:
+        return {k: float(v) if v != "" else math.nan for k, v in row.items()}
+    except ValueError:
+        return None
