@@ -59,8 +59,12 @@ def test_eval_prints_mean_spread_and_interval(tiny_run, capsys):
     assert main(["eval", "--run", str(tiny_run), "--episodes", "5"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("distance"))
-    mean, std, low, high, n = re.findall(r"-?\d+\.?\d*", row)
-    assert float(low) <= float(mean) <= float(high) and int(n) == 5 and float(std) >= 0
+    mean, std, low, high, n = map(float, re.findall(r"-?\d+\.?\d*", row))
+    assert n == 5
+    # the 95% interval of the mean: mean -/+ 1.96 s / sqrt(n), s the sample std (ddof 1)
+    half = 1.96 * std * np.sqrt(n / (n - 1)) / np.sqrt(n)
+    assert low == pytest.approx(mean - half, abs=2e-3)
+    assert high == pytest.approx(mean + half, abs=2e-3)
     sections = out.split("representation: held-out R^2")[1].split("representation:")
     r2, monotone, reach = (section.splitlines()[1:] for section in sections)
     assert [line.split()[0] for line in r2] == ["x", "y"]

@@ -121,7 +121,7 @@ def test_fetch_reach_trains_with_updates_at_episode_ends(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     # 6 episodes of 50 steps; updates after the episodes that end at or after step 100.
     assert summary["td3_updates"] == 64 * 5
-    assert 0.0 <= summary["eval/final_success"] <= 1.0
+    assert summary["eval/final_success"] in (0.0, 0.5, 1.0)  # two episodes, each 0 or 1
     assert not (out / "rollouts.gif").exists()  # no camera, no video
     agent = Agent.load(out)
     env = make("FetchReach-v4")

@@ -273,6 +273,17 @@ def test_pusher_distance_is_the_papers_hand_plus_puck_distance():
     assert env.metrics(np.array([0.03, 0.6, 0.1, 0.57]), goal)["success"]  # 0.02 + 0.02 < 0.06
 
 
+def test_door_reports_the_angle_and_the_arm_apart_and_together():
+    env = make("door").unwrapped
+    env.reset(seed=0)
+    goal = np.array([0.0, 0.5, 0.15, 0.3])
+    metrics = env.metrics(np.array([0.03, 0.54, 0.15, 0.5]), goal)
+    assert metrics["distance"] == metrics["angle_difference"] == pytest.approx(0.2)
+    assert metrics["hand_distance"] == pytest.approx(0.05)
+    assert metrics["hand_plus_angle"] == pytest.approx(0.25) and not metrics["success"]
+    assert env.metrics(np.array([0.3, 0.5, 0.15, 0.31]), goal)["success"]  # the angle alone
+
+
 def test_oblique_camera_sees_the_puck_anywhere_in_its_goal_box():
     env = make("pusher").unwrapped
     env.reset(seed=0)

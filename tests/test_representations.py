@@ -8,20 +8,36 @@ from rig.agent import Agent
 from rig.config import Config, RelabelConfig, TD3Config
 from rig.pixel_networks import pixel_actor_critic
 from rig.representations import RawPixels, StateIdentity, make_networks, make_representation
-from rig.reward import log_prob_reward, pixel_mse_reward
+from rig.reward import log_prob_reward, mahalanobis_reward, pixel_mse_reward
 from rig.spatial_ae import SpatialAutoencoder, SpatialSoftmax
 from rig.td3 import TD3
 from rig.vae import ConvVAE, FittedPrior, images_to_tensor
 from rig.workspace import Workspace
 
 
-def test_log_prob_reward_is_minus_the_precision_weighted_squared_distance():
+def test_log_prob_reward_is_the_goals_log_density_under_the_encoder():
     next_z = np.array([[1.0, 2.0], [0.0, 0.0]], np.float32)
     goal = np.array([[0.0, 0.0], [0.0, 0.0]], np.float32)
+    variance = np.array([[0.5, 4.0], [1.0, 1.0]], np.float32)
+    expected = [
+        sum(norm_log_pdf(g, mean=z, variance=v) for z, g, v in zip(*rows, strict=True))
+        for rows in zip(next_z, goal, variance, strict=True)
+    ]
+    np.testing.assert_allclose(log_prob_reward(next_z, np.log(variance), goal), expected, rtol=1e-6)
+
+
+def test_mahalanobis_reward_is_minus_the_precision_weighted_norm():
+    next_z = np.array([[1.0, 2.0], [0.0, 0.0]], np.float32)
+    goal = np.zeros_like(next_z)
     log_var = np.log(np.array([[0.5, 4.0], [1.0, 1.0]], np.float32))
     np.testing.assert_allclose(
-        log_prob_reward(next_z, log_var, goal), [-(1 / 0.5 + 4 / 4.0), 0.0], rtol=1e-6
+        mahalanobis_reward(next_z, log_var, goal), [-np.sqrt(1 / 0.5 + 4 / 4.0), 0.0], rtol=1e-6
     )
+
+
+def norm_log_pdf(x: float, mean: float, variance: float) -> float:
+    """The textbook Gaussian log-density, written out apart from the code under test."""
+    return -((x - mean) ** 2) / (2 * variance) - 0.5 * np.log(2 * np.pi * variance)
 
 
 def test_pixel_mse_reward_scales_pixels_to_unit_range():

@@ -24,6 +24,7 @@ from rig.checkpoint import (
     save_checkpoint,
 )
 from rig.cli import main
+from rig.config import Config
 from rig.interrupt import Interrupted
 from rig.logger import read_progress
 from rig.vae_trainer import VAETrainer
@@ -49,8 +50,30 @@ def test_overwrite_never_deletes_the_working_directory(tmp_path, monkeypatch, ca
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config.json").write_text("{}")  # even one that looks like a run
     assert main(["train", *TINY, "--out", "", "--overwrite"]) == 2
-    assert "nothing was deleted" in error_line(capsys)
+    err = error_line(capsys)
+    assert "never deletes the working directory" in err and "nothing was deleted" in err
     assert (tmp_path / "config.json").exists()
+
+
+@pytest.mark.parametrize(
+    "files,reason",
+    [
+        ({"config.json": "{}", "important.txt": "notes"}, "no checkpoint.pt and no progress.csv"),
+        ({"config.json": "[1, 2]", "progress.csv": "a,b\n"}, "not a rig configuration"),
+        ({"config.json": '{"vae": {"nope": 1}}'}, "not a rig configuration"),
+        ({"config.json": "{}", "progress.csv": "env_steps,episodes,x\n", "data.h5": ""},
+         "files rig does not write: data.h5"),
+    ],
+)  # fmt: skip
+def test_overwrite_trusts_only_a_real_rig_run_and_names_why(files, reason, tmp_path, capsys):
+    out = tmp_path / "looks_like_a_run"
+    out.mkdir()
+    for name, text in files.items():
+        (out / name).write_text(text)
+    assert main(["train", *TINY, "--out", str(out), "--overwrite"]) == 2
+    err = error_line(capsys)
+    assert "deletes only a rig run directory" in err and reason in err
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)  # every file left in place
 
 
 @pytest.mark.slow
@@ -257,10 +280,14 @@ def test_tyro_type_errors_are_one_line(tmp_path, capsys):
         (["--vae.nonsense", "3"], "Unrecognized options: --vae.nonsense, 3"),
         (["--noise.kind", "pink"], "invalid choice 'pink' for argument '--noise.kind'"),
         (["--seed", "-1"], "seed must be >= 0, got -1"),
+        (["--vae.beta", "nan"], "vae.beta must be a finite number, >= 0, got nan"),
+        (["--td3.discount", "2"], "td3.discount must be in [0, 1], got 2.0"),
+        (["--td3.hidden-sizes"], "td3.hidden_sizes"),
     ):
         assert main(["train", "--out", str(tmp_path / "x"), *args]) == 2
         err = error_line(capsys)
         assert err.startswith("rig: error:") and message in err
+        assert not (tmp_path / "x").exists()
 
 
 def test_interrupted_is_raised_by_the_library_too(tmp_path, monkeypatch):
@@ -294,6 +321,7 @@ def test_check_run_dir_says_what_it_would_delete(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "checkpoint.pt").write_bytes(b"")
+    Config().save(run / "config.json")
     assert check_run_dir(run, overwrite=True) is True
     with pytest.raises(RunDirectoryExists, match=f"pass --resume {run}"):
         check_run_dir(run, overwrite=False)

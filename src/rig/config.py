@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -144,8 +145,12 @@ class Config:
     representation: Literal["vae", "ae", "spatial-ae", "state", "pixels"] = "vae"
     """What the policy sees: beta-VAE latents, autoencoder codes (L&R), spatial feature
     points (DSAE), the true state (oracle) or raw pixels with an encoder trained by the critic."""
-    reward: Literal["latent-distance", "log-prob", "pixel-mse", "task"] = "latent-distance"
-    """``-||z' - z_g||``; minus the Mahalanobis distance under the encoder's precision;
+    reward: Literal["latent-distance", "log-prob", "mahalanobis", "pixel-mse", "task"] = (
+        "latent-distance"
+    )
+    """``-||z' - z_g||``; the log-density of the goal under the encoder's Gaussian at the
+    next observation (Figure 4's "Log Probability"); minus the Mahalanobis norm under the
+    encoder's precision (Equation 3 as printed);
     minus the pixel MSE between the next image and the (decoded) goal; the task's own
     ``compute_reward`` of a goal environment (sparse or dense, e.g. ``FetchReach-v4`` or
     ``FetchReachDense-v4``; representation ``state`` only)."""
@@ -187,60 +192,28 @@ class Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def validate(self) -> Config:
-        """Raise ``ValueError`` with a one-line message for any invalid field."""
-        problems = []
-        if self.steps <= 0:
-            problems.append(f"steps must be positive, got {self.steps}")
-        if self.seed < 0:
-            problems.append(f"seed must be >= 0, got {self.seed}")
+        """Raise ``ValueError`` with a one-line message for any invalid field: a number that
+        is not finite or outside its :data:`RANGES`, or a combination that cannot work."""
+        problems = [
+            f"{name} must be {'' if math.isfinite(value) else 'a finite number, '}"
+            f"{RANGES[name]}, got {value!r}"
+            for name, value in numeric_fields(self).items()
+            if name in RANGES and not RANGES[name].holds(value)
+        ]
         if self.image_size not in (48, 84):
             problems.append(f"image_size must be 48 or 84, got {self.image_size}")
-        if self.horizon < 0:
-            problems.append(f"horizon must be >= 0, got {self.horizon}")
+        if not self.td3.hidden_sizes or min(self.td3.hidden_sizes) < 1:
+            problems.append(
+                f"td3.hidden_sizes must be one or more positive layer widths, "
+                f"got {list(self.td3.hidden_sizes)}"
+            )
         fractions = {k: getattr(self.relabel, k) for k in ("prior", "future", "env")}
-        if any(v < 0 for v in fractions.values()):
-            problems.append(f"relabeling fractions must be >= 0, got {fractions}")
         if sum(fractions.values()) > 1 + 1e-9:
             problems.append(
                 f"relabeling fractions sum to {sum(fractions.values()):g} > 1: {fractions}"
             )
-        if self.vae.latent_dim <= 0:
-            problems.append(f"vae.latent_dim must be positive, got {self.vae.latent_dim}")
-        if self.vae.refresh_frames_per_step < 0:
-            problems.append(
-                f"vae.refresh_frames_per_step must be >= 0, got {self.vae.refresh_frames_per_step}"
-            )
-        if not 0 <= self.vae.replay_fraction <= 1:
-            problems.append(
-                f"vae.replay_fraction must be in [0, 1], got {self.vae.replay_fraction}"
-            )
-        if not 0 < self.vae.test_fraction < 1:
-            problems.append(f"vae.test_fraction must be in (0, 1), got {self.vae.test_fraction}")
-        if self.exploration.num_images < 10:
-            problems.append(
-                f"exploration.num_images must be at least 10, got {self.exploration.num_images}"
-            )
-        if self.td3.batch_size <= 0 or self.vae.batch_size <= 0:
-            problems.append("batch sizes must be positive")
-        if self.td3.updates_per_step <= 0:
-            problems.append(
-                f"td3.updates_per_step must be positive, got {self.td3.updates_per_step}"
-            )
-        if self.td3.updates_per_episode < 0:
-            problems.append(
-                f"td3.updates_per_episode must be >= 0, got {self.td3.updates_per_episode}"
-            )
-        if self.td3.policy_delay <= 0:
-            problems.append(f"td3.policy_delay must be positive, got {self.td3.policy_delay}")
-        if self.threads < 0:
-            problems.append(f"threads must be >= 0, got {self.threads}")
-        if self.checkpoint_every < 0:
-            problems.append(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
         problems += self._method_problems()
-        if self.eval.probe_states < 8:
-            problems.append(f"eval.probe_states must be at least 8, got {self.eval.probe_states}")
-        if self.eval.episodes <= 0 or self.eval.every_steps <= 0:
-            problems.append("eval.episodes and eval.every_steps must be positive")
+        problems += _device_problems(self.device)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -249,9 +222,9 @@ class Config:
         """Combinations of representation, reward and goal sources that cannot work."""
         rep, reward = self.representation, self.reward
         problems = []
-        if reward == "log-prob" and rep != "vae":
+        if reward in ("log-prob", "mahalanobis") and rep != "vae":
             problems.append(
-                f"reward 'log-prob' needs the VAE's variances (representation 'vae'), got {rep!r}"
+                f"reward {reward!r} needs the VAE's variances (representation 'vae'), got {rep!r}"
             )
         if rep == "pixels" and reward != "pixel-mse":
             problems.append(
@@ -298,6 +271,113 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _device_problems(device: str) -> list[str]:
+    """Why this PyTorch cannot train on ``device``, if it cannot."""
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        return [f"device {device!r} is not a PyTorch device (e.g. cpu, cuda, cuda:1)"]
+    if kind == "cuda" and not torch.backends.cuda.is_built():
+        return [
+            f"device {device!r}: this PyTorch has no CUDA; use --device cpu or install a CUDA build"
+        ]
+    if kind == "cuda" and not torch.cuda.is_available():
+        return [f"device {device!r}: no CUDA GPU is visible to this PyTorch; use --device cpu"]
+    return []
+
+
+@dataclass(frozen=True)
+class Range:
+    """The finite numbers a field accepts: from ``low`` to ``high``, ends included unless
+    open. Every bound is checked against NaN and infinities too."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+
+    def holds(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        if self.high == math.inf:
+            if (self.low, self.low_open) in ((0, True), (1, False)):
+                return "positive"
+            if self.low == -math.inf:
+                return "a finite number"
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+        return f"in {left}{self.low:g}, {self.high:g}{right}"
+
+
+AT_LEAST_0, POSITIVE, FRACTION = Range(0), Range(0, low_open=True), Range(0, 1)
+COUNT = Range(1)
+RANGES: dict[str, Range] = {
+    "steps": COUNT,
+    "seed": AT_LEAST_0,
+    "horizon": AT_LEAST_0,
+    "learning_starts": AT_LEAST_0,
+    "buffer_size": COUNT,
+    "threads": AT_LEAST_0,
+    "checkpoint_every": AT_LEAST_0,
+    "vae.latent_dim": COUNT,
+    "vae.beta": AT_LEAST_0,
+    "vae.lr": POSITIVE,
+    "vae.batch_size": COUNT,
+    "vae.pretrain_steps": AT_LEAST_0,
+    "vae.finetune_every_episodes": AT_LEAST_0,
+    "vae.finetune_steps": AT_LEAST_0,
+    "vae.refresh_frames_per_step": AT_LEAST_0,
+    "vae.replay_fraction": FRACTION,
+    "vae.test_fraction": Range(0, 1, low_open=True, high_open=True),
+    "td3.batch_size": COUNT,
+    "td3.actor_lr": POSITIVE,
+    "td3.critic_lr": POSITIVE,
+    "td3.discount": FRACTION,
+    "td3.tau": Range(0, 1, low_open=True),
+    "td3.policy_delay": COUNT,
+    "td3.target_noise": AT_LEAST_0,
+    "td3.target_noise_clip": AT_LEAST_0,
+    "td3.updates_per_step": COUNT,
+    "td3.updates_per_episode": AT_LEAST_0,
+    "td3.reward_scale": POSITIVE,
+    "noise.theta": AT_LEAST_0,
+    "noise.sigma": AT_LEAST_0,
+    "noise.epsilon": FRACTION,
+    "relabel.prior": FRACTION,
+    "relabel.future": FRACTION,
+    "relabel.env": FRACTION,
+    "relabel.env_goal_pool": COUNT,
+    "exploration.num_images": Range(10),
+    "exploration.goal_reset_prob": FRACTION,
+    "eval.every_steps": COUNT,
+    "eval.episodes": COUNT,
+    "eval.seed_offset": AT_LEAST_0,
+    "eval.video_episodes": AT_LEAST_0,
+    "eval.probe_states": Range(8),
+}
+"""Every numeric field's accepted values (``image_size`` and ``td3.hidden_sizes`` are
+checked apart: a choice and a list)."""
+
+
+def numeric_fields(config, prefix: str = "") -> dict[str, float]:
+    """Every int and float field of ``config`` and its sections, by dotted name."""
+    found = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            found.update(numeric_fields(value, f"{prefix}{f.name}."))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            found[f"{prefix}{f.name}"] = value
+    return found
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

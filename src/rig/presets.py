@@ -126,7 +126,8 @@ _METHODS = [
     ),
     Method(
         "rig-log-prob",
-        "RIG with the log-probability reward (Mahalanobis distance, encoder precision)",
+        "RIG with the log-probability reward: log q(z_g | s'), the goal's log-density "
+        "under the encoder's Gaussian",
         "Section 5 (reward ablation), Figures 4 and 10",
         Config(reward="log-prob"),
     ),
@@ -141,6 +142,13 @@ _METHODS = [
         "RIG with the VAE pretrained and then frozen (never fine-tuned)",
         "Supplementary 9.3, Figure 11",
         _vae(finetune_every_episodes=0),
+    ),
+    Method(
+        "vae-untrained",
+        "RIG with a VAE that is never trained (random weights: no pretraining, no "
+        "fine-tuning); Figure 11's 'no training' line",
+        "Supplementary 9.3, Figure 11",
+        _vae(pretrain_steps=0, finetune_every_episodes=0),
     ),
     Method(
         "vae-online",

@@ -20,10 +20,30 @@ def latent_distance_reward(next_latent: np.ndarray, goal_latent: np.ndarray) -> 
 def log_prob_reward(
     next_latent: np.ndarray, next_log_variance: np.ndarray, goal_latent: np.ndarray
 ) -> np.ndarray:
-    """Minus the Mahalanobis distance ``(z' - z_g)^T A (z' - z_g)`` with ``A`` the precision
-    of the encoder's distribution at the next observation (Equation 3)."""
+    """Figure 4's "Log Probability": ``log q(z_g | s')``, the log-density of the goal under
+    the encoder's Gaussian at the next observation (mean ``next_latent``, log-variances
+    ``next_log_variance``), one value per row.
+
+    Its quadratic part, ``-(z' - z_g)^T A (z' - z_g) / 2`` with ``A`` the encoder's
+    precision, is rlkit's ``vae_mdist``; the rest, ``-(log det(2 pi Sigma)) / 2``, rewards
+    observations the encoder is sure of.
+    """
     squared = (next_latent - goal_latent) ** 2 * np.exp(-next_log_variance)
-    return -squared.sum(axis=-1).astype(np.float32)
+    log_density = -0.5 * (squared + next_log_variance + np.log(2 * np.pi))
+    return log_density.sum(axis=-1).astype(np.float32)
+
+
+def mahalanobis_reward(
+    next_latent: np.ndarray, next_log_variance: np.ndarray, goal_latent: np.ndarray
+) -> np.ndarray:
+    """Equation (3) as printed: ``-||z' - z_g||_A``, the Mahalanobis norm with ``A`` the
+    encoder's precision at the next observation, one value per row."""
+    squared = (next_latent - goal_latent) ** 2 * np.exp(-next_log_variance)
+    return -np.sqrt(squared.sum(axis=-1)).astype(np.float32)
+
+
+_PRECISION_REWARDS = {"log-prob": log_prob_reward, "mahalanobis": mahalanobis_reward}
+"""Rewards that read the encoder's variances at the next observation."""
 
 
 def pixel_mse_reward(next_images: np.ndarray, goal_images: np.ndarray) -> np.ndarray:
@@ -46,9 +66,9 @@ def make_reward(
     """The reward ``kind`` (``Config.reward``) in ``representation``'s feature space.
 
     ``decode`` turns latent goals into images (``pixel-mse``); ``next_images(batch)`` gives
-    the frames after the batch's transitions (``log-prob``, ``pixel-mse``); ``task_reward``
-    is a goal environment's own ``compute_reward(achieved, desired, info)`` (``task``:
-    sparse or dense, as the task defines it).
+    the frames after the batch's transitions (``log-prob``, ``mahalanobis``, ``pixel-mse``);
+    ``task_reward`` is a goal environment's own ``compute_reward(achieved, desired, info)``
+    (``task``: sparse or dense, as the task defines it).
     """
     if kind == "latent-distance":
         return lambda batch, goals: latent_distance_reward(batch.next_achieved, goals)
@@ -58,8 +78,9 @@ def make_reward(
         return lambda batch, goals: np.asarray(
             task_reward(batch.next_achieved, goals, None), np.float32
         )
-    if kind == "log-prob":
-        return lambda batch, goals: log_prob_reward(
+    if kind in _PRECISION_REWARDS:
+        precision_reward = _PRECISION_REWARDS[kind]
+        return lambda batch, goals: precision_reward(
             batch.next_features, representation.encode_log_variances(next_images(batch)), goals
         )
     if kind == "pixel-mse":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 from rig.checkpoint import (
@@ -20,6 +21,7 @@ from rig.checkpoint import (
     remove_stray_temporary_files,
 )
 from rig.config import Config
+from rig.representation_training import DATASET_FILE
 from rig.run_state import CONFIG_FILE, PRETRAINING_FILE
 from rig.workspace import Workspace
 
@@ -28,16 +30,66 @@ class RunDirectoryExists(Exception):
     """The run directory already holds a run and ``overwrite`` was not given."""
 
 
+RUN_FILES = (
+    CONFIG_FILE,
+    CHECKPOINT_FILE,
+    PREVIOUS_CHECKPOINT_FILE,
+    PRETRAINING_FILE,
+    DATASET_FILE,
+    "progress.csv",
+    "summary.json",
+    "tensorboard",
+    "learning_curve.png",
+    "representation.png",
+    "vae.png",
+    "rollouts.gif",
+    "reach.gif",
+    "replay_*.npz",
+    "*.tmp",
+)
+"""What rig writes in a run directory (names or patterns): ``--overwrite`` deletes nothing else."""
+
+
 def is_run_dir(path: Path) -> bool:
     """Whether ``path`` is recognisably a rig run (it holds a configuration or a checkpoint)."""
     return any((Path(path) / name).is_file() for name in (CONFIG_FILE, CHECKPOINT_FILE))
 
 
+def not_a_rig_run(path: Path) -> str | None:
+    """Why ``--overwrite`` may not delete ``path`` as a rig run, or None if it may: its
+    ``config.json`` parses as a rig configuration, it holds rig's own records (a checkpoint,
+    or a ``progress.csv`` with rig's header), and nothing that rig does not write."""
+    path = Path(path)
+    try:
+        Config.load(path / CONFIG_FILE)
+    except (OSError, ValueError, TypeError, AttributeError) as err:
+        return f"its {CONFIG_FILE} is not a rig configuration ({type(err).__name__})"
+    if not _holds_rig_records(path):
+        return f"it holds no {CHECKPOINT_FILE} and no progress.csv written by rig"
+    strangers = sorted(
+        p.name for p in path.iterdir() if not any(fnmatch(p.name, f) for f in RUN_FILES)
+    )
+    if strangers:
+        listed = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
+        return f"it holds files rig does not write: {listed}"
+    return None
+
+
+def _holds_rig_records(path: Path) -> bool:
+    if (path / CHECKPOINT_FILE).is_file() or (path / PREVIOUS_CHECKPOINT_FILE).is_file():
+        return True
+    try:
+        with (path / "progress.csv").open(errors="replace") as f:
+            return f.readline().startswith("env_steps,episodes,")
+    except OSError:
+        return False
+
+
 def check_run_dir(out: Path, overwrite: bool) -> bool:
     """Check that a new run may write ``out``; returns whether an old run must be deleted first.
 
-    Only a directory that is recognisably a rig run is ever deleted, never the working
-    directory, one above it or the home directory.
+    Only a directory that is recognisably a rig run (:func:`not_a_rig_run`) is ever deleted,
+    never the working directory, one above it or the home directory.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -50,11 +102,18 @@ def check_run_dir(out: Path, overwrite: bool) -> bool:
             f"run directory {out} is not empty; {hint}, or --overwrite to replace a rig run"
         )
     resolved = out.resolve()
-    protected = {Path.cwd(), *Path.cwd().parents, Path.home()}
-    if resolved in protected or not is_run_dir(out):
+    if resolved == Path.cwd() or resolved in Path.cwd().parents or resolved == Path.home():
+        where = "the home directory" if resolved == Path.home() else "the working directory"
+        if resolved in Path.cwd().parents:
+            where = "a directory above the working directory"
         raise RunDirectoryExists(
-            f"--overwrite deletes only a rig run directory (holding {CONFIG_FILE} or "
-            f"{CHECKPOINT_FILE}); {out} is not one, so nothing was deleted"
+            f"--overwrite never deletes {where} ({out}); nothing was deleted, choose another --out"
+        )
+    reason = not_a_rig_run(out)
+    if reason:
+        raise RunDirectoryExists(
+            f"--overwrite deletes only a rig run directory; {out} is not one: {reason}; "
+            "nothing was deleted"
         )
     return True
 

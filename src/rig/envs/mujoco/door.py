@@ -117,5 +117,6 @@ class DoorEnv(ArmEnv):
             "distance": angle,
             "hand_distance": hand,
             "angle_difference": angle,
+            "hand_plus_angle": hand + angle,  # the paper's "objects, including the arm"
             "success": angle < self.success_angle,
         }
