@@ -55,6 +55,22 @@ def test_reach_converts_other_images_with_a_note(tiny_run, tmp_path, capsys):
     assert "true distance unknown" in out
 
 
+def test_reach_warns_in_one_line_about_a_malformed_state_field(tiny_run, tmp_path, capsys):
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("rig:state_desired_goal", "[1.0, 2.0, 3.0]")  # point goals have 2
+    goal = tmp_path / "goal.png"
+    Image.new("RGB", (48, 48), (90, 90, 90)).save(goal, pnginfo=info)
+    out = tmp_path / "r.gif"
+    assert main(["reach", "--run", str(tiny_run), "--goal", str(goal), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    warning = [line for line in captured.err.splitlines() if "rig:state_desired_goal" in line]
+    assert len(warning) == 1 and warning[0].startswith("rig: warning: ")
+    assert "3 numbers; the task's goal state has 2" in warning[0]
+    assert "true distance unknown" in captured.out and "nan" not in captured.out
+
+
 def test_eval_prints_mean_spread_and_interval(tiny_run, capsys):
     assert main(["eval", "--run", str(tiny_run), "--episodes", "5"]) == 0
     out = capsys.readouterr().out

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -110,3 +112,49 @@ def test_16_bit_grey_from_pillow_keeps_its_mid_grey(tmp_path):
     image, notes, _ = load_goal_image(path, 48)
     assert np.all(image == 128)  # Pillow's own convert("RGB") would give 255 (white)
     assert any("converted" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("not json", "not JSON numbers"),
+        ('"a string"', "not JSON numbers"),
+        ("[0.1, NaN]", "not a list of finite numbers"),
+        ("[[1, 2]]", "not a list of finite numbers"),
+        ("[]", "not a list of finite numbers"),
+    ],
+)
+def test_a_malformed_state_field_is_ignored_with_a_warning(text, problem, tmp_path):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("rig:state_desired_goal", text)
+    path = tmp_path / "g.png"
+    Image.new("RGB", (48, 48), (10, 20, 30)).save(path, pnginfo=info)
+    with pytest.warns(UserWarning, match=problem) as caught:
+        image, _, state = load_goal_image(path, 48)
+    assert state is None and image[0, 0].tolist() == [10, 20, 30]
+    assert str(path) in str(caught[0].message) and "true distance is unknown" in str(
+        caught[0].message
+    )
+
+
+def test_a_state_of_the_wrong_width_is_ignored_with_a_warning(tmp_path):
+    from rig.images import check_goal_state
+
+    with pytest.warns(UserWarning, match="3 numbers; the task's goal state has 2"):
+        assert check_goal_state(tmp_path / "g.png", np.zeros(3, np.float32), 2) is None
+    np.testing.assert_array_equal(check_goal_state(tmp_path, np.ones(2), 2), np.ones(2))
+
+
+def test_a_fully_transparent_goal_image_is_warned_about(tmp_path):
+    clear, half = tmp_path / "clear.png", tmp_path / "half.png"
+    Image.new("RGBA", (48, 48), (200, 0, 0, 0)).save(clear)
+    pixels = np.zeros((48, 48, 4), np.uint8)
+    pixels[:24, :, 3] = 255
+    Image.fromarray(pixels, "RGBA").save(half)
+    with pytest.warns(UserWarning, match="fully transparent"):
+        load_goal_image(clear, 48)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_goal_image(half, 48)  # partly opaque: no warning

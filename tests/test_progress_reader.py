@@ -43,3 +43,25 @@ def test_a_whole_file_reads_without_warning_and_empty_cells_are_nan(tmp_path, re
     assert [r["env_steps"] for r in rows] == [500.0, 1000.0, 1500.0]
     assert math.isnan(rows[-1]["eval/distance"])
     assert not [w for w in recwarn if "dropped" in str(w.message)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tail", ["1500.0,0.1", "1,2,3" + ",9" * 80 + "\n", ",\n", "\x00@@@\n"])
+def test_report_and_plot_use_the_good_rows_of_a_damaged_run(tail, tiny_run, tmp_path, capsys):
+    import shutil
+
+    from rig.cli import main
+
+    damaged, good = tmp_path / "runs" / "damaged", tmp_path / "runs" / "good"
+    shutil.copytree(tiny_run, damaged)
+    shutil.copytree(tiny_run, good)
+    (damaged / "summary.json").unlink()
+    progress = damaged / "progress.csv"
+    progress.write_text(progress.read_text() + tail)
+    for command in (["report", str(tmp_path / "runs")], ["plot", str(tmp_path / "runs")]):
+        out = ["--out", str(tmp_path / "p.png")] if command[0] == "plot" else []
+        assert main([*command, *out]) == 0, command
+        err = capsys.readouterr().err
+        warnings = [line for line in err.splitlines() if "dropped malformed" in line]
+        assert len(warnings) == 1 and warnings[0].startswith("rig: warning: ")
+        assert str(progress) in warnings[0]

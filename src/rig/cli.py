@@ -10,8 +10,10 @@ import io
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
+from rig.errors import RigError
 from rig.interrupt import Interrupted
 
 USAGE = """usage: rig COMMAND [ARGS]
@@ -44,7 +46,7 @@ DO_NOTHING_HELP = (
 )
 
 
-class UsageError(Exception):
+class UsageError(RigError):
     """Bad command-line input."""
 
 
@@ -433,6 +435,11 @@ COMMANDS = {
 }
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as ``rig: warning: ...`` lines on stderr (no source line)."""
+    print(f"rig: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
@@ -442,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
-        return COMMANDS[command](rest)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return COMMANDS[command](rest)
     except Interrupted as err:
         print(f"rig: {err}", file=sys.stderr)
         return 130
@@ -453,10 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("RIG_TRACEBACK"):
             raise
         message = " ".join(str(err).split())
-        if not isinstance(err, (ValueError, OSError, UsageError)) and type(err).__module__ not in (
-            "rig.trainer",
-            "rig.workspace",
-        ):
+        if not isinstance(err, (ValueError, OSError, RigError)):
             message = f"{type(err).__name__}: {message} (RIG_TRACEBACK=1 shows where)"
         print(f"rig: error: {message}", file=sys.stderr)
         return 2

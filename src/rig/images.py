@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +41,53 @@ def load_goal_image(path: str | Path, size: int) -> tuple[np.ndarray, list[str],
         raise ValueError(f"cannot read {path} as an image: {err}") from err
     notes = []
     state_text = image.info.get(STATE_KEY)
+    if _fully_transparent(image):
+        warnings.warn(
+            f"{path}: every pixel is fully transparent; its colours are used as if opaque",
+            stacklevel=2,
+        )
     if image.mode != "RGB":
         notes.append(f"converted {image.mode} to RGB")
         image = to_rgb(image)
     if image.size != (size, size):
         notes.append(f"resized {image.size[0]}x{image.size[1]} to {size}x{size}")
         image = image.resize((size, size), Image.Resampling.BILINEAR)
-    state = np.asarray(json.loads(state_text), dtype=np.float32) if state_text else None
+    state = goal_state(path, state_text) if state_text else None
     return np.array(image, dtype=np.uint8), notes, state
+
+
+def goal_state(path: Path, text: str) -> np.ndarray | None:
+    """The true goal state in a goal file's optional ``rig:state_desired_goal`` field; a
+    field that is not a list of finite numbers is ignored with a warning."""
+    try:
+        state = np.asarray(json.loads(text), dtype=np.float32)
+    except (ValueError, TypeError):
+        return _ignore_state(path, f"not JSON numbers: {text[:40]!r}")
+    if state.ndim != 1 or len(state) == 0 or not np.isfinite(state).all():
+        return _ignore_state(path, f"not a list of finite numbers: {text[:40]!r}")
+    return state
+
+
+def check_goal_state(path: Path, state: np.ndarray, size: int) -> np.ndarray | None:
+    """``state`` if it has the task's goal-state width ``size``; else None, with a warning."""
+    if len(state) != size:
+        return _ignore_state(path, f"{len(state)} numbers; the task's goal state has {size}")
+    return state
+
+
+def _ignore_state(path: Path, problem: str) -> None:
+    warnings.warn(
+        f"{path}: ignored its {STATE_KEY} field ({problem}); the true distance is unknown",
+        stacklevel=3,
+    )
+
+
+def _fully_transparent(image: Image.Image) -> bool:
+    """Whether ``image`` has an alpha channel (or a transparent palette) that hides it all."""
+    if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+        return False
+    alpha = np.asarray(image.convert("RGBA"))[..., 3]
+    return bool(alpha.size) and not alpha.any()
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -11,7 +11,7 @@ from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
 from rig.envs import make
 from rig.evaluate import evaluate
-from rig.images import load_goal_image
+from rig.images import check_goal_state, load_goal_image
 
 
 class _FixedGoalEnv:
@@ -51,6 +51,10 @@ def reach(
     for note in notes:
         print(f"note: {goal_path}: {note}")
     env = make(config.env, image_size=config.image_size)
+    if goal_state is not None:
+        goal_space = env.observation_space.spaces.get("state_desired_goal")
+        size = goal_space.shape[0] if goal_space is not None else 0
+        goal_state = check_goal_state(goal_path, goal_state, size)
     horizon = config.horizon or env.spec.max_episode_steps
     result = evaluate(
         _FixedGoalEnv(env, goal_image, goal_state),

@@ -16,6 +16,7 @@ import torch
 from rig import artifacts
 from rig.checkpoint import DiskFull, save_arrays, save_checkpoint, save_state
 from rig.config import Config
+from rig.errors import RigError
 from rig.evaluate import evaluate
 from rig.interrupt import StopRequest
 from rig.logger import Logger
@@ -26,7 +27,7 @@ PRETRAINING_FILE = "pretraining.pt"
 CONFIG_FILE = "config.json"
 
 
-class TrainingDiverged(Exception):
+class TrainingDiverged(RigError):
     """A loss or a logged metric became NaN or infinite; the last good checkpoint is kept."""
 
 

@@ -21,12 +21,13 @@ from rig.checkpoint import (
     remove_stray_temporary_files,
 )
 from rig.config import Config
+from rig.errors import RigError
 from rig.representation_training import DATASET_FILE
 from rig.run_state import CONFIG_FILE, PRETRAINING_FILE
 from rig.workspace import Workspace
 
 
-class RunDirectoryExists(Exception):
+class RunDirectoryExists(RigError):
     """The run directory already holds a run and ``overwrite`` was not given."""
 
 

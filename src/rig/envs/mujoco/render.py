@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import mujoco
 import numpy as np
 
+from rig.errors import RigError
+
 _REQUESTED = os.environ.get("MUJOCO_GL", "").lower()
 os.environ.setdefault("MUJOCO_GL", "egl")  # for mujoco.Renderer and Gymnasium's renderer too
 
@@ -27,7 +29,7 @@ SYSTEM_PACKAGES = {"egl": "libegl1 libegl-mesa0 libgl1-mesa-dri", "osmesa": "lib
 """Debian packages that provide each backend."""
 
 
-class RenderingUnavailable(RuntimeError):
+class RenderingUnavailable(RigError, RuntimeError):
     """Neither EGL nor OSMesa could create an OpenGL context."""
 
 
