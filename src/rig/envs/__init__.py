@@ -4,6 +4,8 @@ third-party goal environments with state observations (Gymnasium-Robotics' Fetch
 from __future__ import annotations
 
 import functools
+import importlib
+import inspect
 
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
@@ -74,12 +76,15 @@ def register_all() -> None:
 
 def env_id(name: str) -> str:
     """The Gymnasium id of a task given by CLI name, by registered id (Gymnasium-Robotics'
-    ids too, when it is installed), or as ``module:EnvId``."""
+    ids too, when it is installed), or as ``package.module:EnvId-v0`` (the module is
+    imported first, so that it registers its tasks; namespaced ids ``module:ns/Id-v0`` too)."""
     if name in TASKS:
         return TASKS[name]
-    if name not in gym.registry and ":" not in name and robotics.available():
+    if ":" in name:
+        return _import_task(name)
+    if name not in gym.registry and robotics.available():
         robotics.load()
-    if name in gym.registry or ":" in name:
+    if name in gym.registry:
         return name
     known = ", ".join(f"{k} ({v})" for k, v in TASKS.items())
     hint = "" if robotics.available() else f"; for the Fetch tasks: {robotics.INSTALL_HINT}"
@@ -89,19 +94,53 @@ def env_id(name: str) -> str:
     )
 
 
+def _import_task(name: str) -> str:
+    """Import the module of ``module:EnvId`` and return the id it registered."""
+    module, gym_id = name.split(":", 1)
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        raise ValueError(
+            f"--env {name}: cannot import module {module!r} ({err}); is it on PYTHONPATH?"
+        ) from err
+    if gym_id not in gym.registry:
+        ours = sorted(k for k, v in gym.registry.items() if str(v.entry_point).startswith(module))
+        raise ValueError(
+            f"--env {name}: module {module!r} registered no task {gym_id!r}; it registers: "
+            f"{', '.join(ours) or 'nothing (call gymnasium.register when it is imported)'}"
+        )
+    return gym_id
+
+
 def _is_robotics(gym_id: str) -> bool:
     entry_point = gym.spec(gym_id).entry_point
     return isinstance(entry_point, str) and entry_point.startswith("gymnasium_robotics")
 
 
+def _takes_image_size(gym_id: str) -> bool:
+    """Whether the task's constructor accepts ``image_size`` (rig's own tasks do; a task
+    of your own may not, and is then made as it is)."""
+    spec = gym.spec(gym_id)
+    if "image_size" in spec.kwargs:
+        return True
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        creator = load_env_creator(creator)
+    try:
+        parameters = inspect.signature(creator).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "image_size" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
 def _resolve(name: str, image_size: int | None, kwargs: dict) -> tuple[str, dict, bool]:
-    """The task's Gymnasium id, its constructor arguments (``image_size`` goes to the image
-    tasks only), and whether it is a Gymnasium-Robotics goal task (seen through
-    :class:`StateGoalTask`)."""
+    """The task's Gymnasium id, its constructor arguments (``image_size`` goes to the tasks
+    whose constructor takes it), and whether it is a Gymnasium-Robotics goal task (seen
+    through :class:`StateGoalTask`)."""
     register_all()
     gym_id = env_id(name)
     robotics_task = _is_robotics(gym_id)
-    if image_size is not None and not robotics_task:
+    if image_size is not None and not robotics_task and _takes_image_size(gym_id):
         kwargs = {**kwargs, "image_size": image_size}
     return gym_id, kwargs, robotics_task
 
