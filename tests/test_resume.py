@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -133,3 +134,19 @@ def test_resume_refuses_configuration_changes(tmp_path, tiny_run, capsys):
     assert "--resume takes only --steps" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path / "missing")]) == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_resume_accepts_where_and_how_fast_a_run_goes(tmp_path, tiny_run, capsys):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(tiny_run, out)
+    args = ["train", "--resume", str(out), "--steps", "400", "--threads", "1", "--device", "cpu"]
+    assert main([*args, "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "resuming with threads 0 -> 1" in err and "edited" not in err
+    config = json.loads((out / "config.json").read_text())
+    assert (config["threads"], config["steps"]) == (1, 400)
+    assert load_checkpoint(out).config.threads == 1
+    assert main(["train", "--resume", str(out), "--threads", "-2"]) == 2
+    assert "threads must be >= 0, got -2" in capsys.readouterr().err

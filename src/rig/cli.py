@@ -98,7 +98,7 @@ def _boxed_message(text: str) -> str:
 
 
 def _train(argv: list[str]) -> int:
-    from rig.trainer import resume, train
+    from rig.trainer import RUNTIME_FIELDS, resume, train
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--overwrite", action="store_true")
@@ -106,16 +106,24 @@ def _train(argv: list[str]) -> int:
     pre.add_argument("--resume", type=Path)
     known, rest = pre.parse_known_args(argv)
     if known.resume is not None:
-        steps = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-        steps.add_argument("--steps", type=int)
+        allowed = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+        allowed.add_argument("--steps", type=int)
+        allowed.add_argument("--threads", type=int)
+        allowed.add_argument("--device")
         try:
-            parsed, extra = steps.parse_known_args(rest)
+            parsed, extra = allowed.parse_known_args(rest)
         except argparse.ArgumentError as err:
             raise UsageError(str(err)) from None
         if extra:
-            raise UsageError(f"--resume takes only --steps and --quiet, got {' '.join(extra)}")
+            raise UsageError(
+                "--resume takes only --steps, --threads, --device and --quiet (a run's other "
+                f"settings cannot change), got {' '.join(extra)}"
+            )
         out = known.resume
-        run = functools.partial(resume, out, parsed.steps, progress=not known.quiet)
+        runtime = {k: v for k in RUNTIME_FIELDS if (v := getattr(parsed, k)) is not None}
+        run = functools.partial(
+            resume, out, parsed.steps, progress=not known.quiet, runtime=runtime
+        )
     else:
         config = train_config(rest)
         out = config.out

@@ -8,10 +8,13 @@ With ``save_buffer`` the resumed run reproduces the uninterrupted one exactly.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import os
 import shutil
 import sys
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 from rig.checkpoint import (
     CHECKPOINT_FILE,
@@ -20,7 +23,7 @@ from rig.checkpoint import (
     read_state,
     remove_stray_temporary_files,
 )
-from rig.config import Config
+from rig.config import Config, replace_fields
 from rig.errors import RigError
 from rig.representation_training import DATASET_FILE
 from rig.run_state import CONFIG_FILE, PRETRAINING_FILE
@@ -29,6 +32,47 @@ from rig.workspace import Workspace
 
 class RunDirectoryExists(RigError):
     """The run directory already holds a run and ``overwrite`` was not given."""
+
+
+class RunInUse(RigError):
+    """Another process is writing the run directory."""
+
+
+LOCK_FILE = "run.lock"
+"""Held (``flock``) by the one process that writes a run; it holds that process's PID."""
+
+
+class RunLock:
+    """An exclusive lock on a run directory for the life of a run. The OS releases it when
+    its process dies, so a lock left by a SIGKILL blocks nothing."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / LOCK_FILE
+        self._file = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = self.path.open("a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            pid = f.read().strip() or "unknown"
+            f.close()
+            raise RunInUse(
+                f"{self.path.parent} is being written by another rig process (PID {pid}); "
+                "wait for it to end, or stop it, then --resume"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        self._file = f
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
 
 
 RUN_FILES = (
@@ -47,6 +91,7 @@ RUN_FILES = (
     "reach.gif",
     "replay_*.npz",
     "*.tmp",
+    LOCK_FILE,
 )
 """What rig writes in a run directory (names or patterns): ``--overwrite`` deletes nothing else."""
 
@@ -128,24 +173,56 @@ def train(config: Config, overwrite: bool = False, progress: bool = True) -> dic
     run_dir = Path(config.out)
     replace = check_run_dir(run_dir, overwrite)
     workspace = Workspace(config, run_dir, progress)
-    if replace:
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return workspace.run()
+    with RunLock(run_dir):
+        if replace:
+            _delete_run_files(run_dir)
+        return workspace.run()
 
 
-def resume(run_dir: Path, steps: int | None = None, progress: bool = True) -> dict[str, float]:
-    """Continue the run in ``run_dir`` from its last checkpoint (optionally to more ``steps``).
+def _delete_run_files(run_dir: Path) -> None:
+    """Everything in a rig run directory but the lock this process holds."""
+    for path in run_dir.iterdir():
+        if path.name == LOCK_FILE:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+RUNTIME_FIELDS = ("threads", "device")
+"""Settings that change only where and how fast a run goes, not what it learns: the only
+ones ``--resume`` accepts besides ``--steps``."""
+
+
+def resume(
+    run_dir: Path,
+    steps: int | None = None,
+    progress: bool = True,
+    runtime: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    """Continue the run in ``run_dir`` from its last checkpoint (optionally to more ``steps``,
+    with new :data:`RUNTIME_FIELDS` in ``runtime``, e.g. ``{"threads": 1}``).
 
     A run stopped before its first checkpoint continues its VAE pretraining, or starts
     again from its ``config.json`` if it had not reached pretraining.
     """
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"no checkpoint in {run_dir}: it is not a directory")
+    with RunLock(run_dir):
+        return _resume(run_dir, steps, progress, runtime)
+
+
+def _resume(
+    run_dir: Path, steps: int | None, progress: bool, runtime: dict[str, Any] | None
+) -> dict[str, float]:
     remove_stray_temporary_files(run_dir)
     if not (run_dir / CHECKPOINT_FILE).exists():
-        return _resume_before_first_checkpoint(run_dir, steps, progress)
+        return _resume_before_first_checkpoint(run_dir, steps, progress, runtime)
     checkpoint = load_checkpoint(run_dir)
     config = _resumed_config(run_dir, checkpoint.config, checkpoint.state, steps)
+    config = _with_runtime(config, runtime)
     workspace = Workspace(config, run_dir, progress)
     workspace.load_state(checkpoint.state)
     if checkpoint.path is not None and checkpoint.path.name == PREVIOUS_CHECKPOINT_FILE:
@@ -157,7 +234,7 @@ def resume(run_dir: Path, steps: int | None = None, progress: bool = True) -> di
 
 
 def _resume_before_first_checkpoint(
-    run_dir: Path, steps: int | None, progress: bool
+    run_dir: Path, steps: int | None, progress: bool, runtime: dict[str, Any] | None
 ) -> dict[str, float]:
     if not (run_dir / CONFIG_FILE).is_file():
         raise FileNotFoundError(
@@ -179,6 +256,7 @@ def _resume_before_first_checkpoint(
         config = dataclasses.replace(config, out=run_dir)
         if steps is not None:
             config = config.with_steps(steps)
+    config = _with_runtime(config, runtime)
     workspace = Workspace(config, run_dir, progress)
     if state is not None:
         workspace.load_pretraining(state)
@@ -199,7 +277,8 @@ def _resumed_config(run_dir: Path, saved: Config, state: dict, steps: int | None
         on_disk = Config.load(run_dir / CONFIG_FILE)
     except (OSError, ValueError, TypeError):
         on_disk = None
-    if on_disk is None or dataclasses.replace(on_disk, steps=saved.steps, out=saved.out) != saved:
+    same = {"steps": saved.steps, "out": saved.out, **_runtime_of(saved)}
+    if on_disk is None or dataclasses.replace(on_disk, **same) != saved:
         print(
             f"rig: {run_dir / CONFIG_FILE} was edited, unreadable or missing; restored from the "
             "checkpoint (a run's settings cannot change on resume: start a new run for that)",
@@ -207,3 +286,21 @@ def _resumed_config(run_dir: Path, saved: Config, state: dict, steps: int | None
         )
     saved = dataclasses.replace(saved, out=run_dir)
     return saved.with_steps(steps) if steps is not None else saved
+
+
+def _runtime_of(config: Config) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in RUNTIME_FIELDS}
+
+
+def _with_runtime(config: Config, runtime: dict[str, Any] | None) -> Config:
+    """``config`` with new runtime settings (checked), and a note of what changed."""
+    changes = {k: v for k, v in (runtime or {}).items() if getattr(config, k) != v}
+    if not changes:
+        return config
+    unknown = set(changes) - set(RUNTIME_FIELDS)
+    if unknown:
+        raise ValueError(f"--resume cannot change {', '.join(sorted(unknown))}")
+    new = replace_fields(config, changes).validate()
+    said = ", ".join(f"{k} {getattr(config, k)!r} -> {v!r}" for k, v in changes.items())
+    print(f"rig: resuming with {said} (recorded in {CONFIG_FILE})", file=sys.stderr)
+    return new
