@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from rig.cli import main
 
@@ -46,3 +47,12 @@ def train_tiny(out, *extra):
 def tiny_run(tmp_path_factory):
     """A finished tiny run (seed 3), shared by tests that only read it."""
     return train_tiny(tmp_path_factory.mktemp("tiny") / "run", "--seed", "3")
+
+
+@pytest.fixture(autouse=True)
+def _keep_torch_threads():
+    """A run with ``threads`` set changes PyTorch's thread count for the whole process;
+    restore it after each test, so that later runs compare like with like."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -23,7 +23,6 @@ SMALL = {
     "vae.batch_size": 8,
     "td3.hidden_sizes": (32, 32),
     "td3.batch_size": 100,
-    "threads": 1,
 }
 """Sizes only: no field that a preset below sets."""
 
