@@ -44,22 +44,13 @@ def learner_for(method: str, device: str, changes: dict, run_dir: Path, episodes
             "device": device,
             "buffer_size": 20_000,
             "exploration.num_images": 200,
+            "relabel.env_goal_pool": 256,
             "vae.latent_dim": 8 if method == "rig" else preset(method).vae.latent_dim,
             **changes,
         },
     )
     parts = RunParts(config, run_dir, progress=False)
-    training = parts.representation_training
-    if training.learned:
-        training.collect(parts.env, parts.horizon)
-    if parts.task_goals is not None:
-        parts.task_goals.raw = parts.env.unwrapped.sample_goals(256)[parts.agent.goal_key]
-    training.refresh(0)
-    for _ in range(episodes):
-        parts.collector.start_episode()
-        while not parts.collector.step():
-            pass
-        parts.collector.end_episode()
+    parts.prepare_untrained(episodes)
     return parts.learner
 
 

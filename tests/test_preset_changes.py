@@ -23,6 +23,7 @@ SMALL = {
     "vae.batch_size": 8,
     "td3.hidden_sizes": (32, 32),
     "td3.batch_size": 100,
+    "relabel.env_goal_pool": 16,
 }
 """Sizes only: no field that a preset below sets."""
 
@@ -33,17 +34,7 @@ def build(name: str, tmp_path, episodes: int = 2) -> RunParts:
     run_dir = tmp_path / name
     run_dir.mkdir()
     parts = RunParts(replace_fields(preset(name), SMALL), run_dir, progress=False)
-    training = parts.representation_training
-    if training.learned:
-        training.collect(parts.env, parts.horizon)
-    if parts.task_goals is not None:
-        parts.task_goals.raw = parts.env.unwrapped.sample_goals(16)[parts.agent.goal_key]
-    training.refresh(0)
-    for _ in range(episodes):
-        parts.collector.start_episode()
-        while not parts.collector.step():
-            pass
-        parts.collector.end_episode()
+    parts.prepare_untrained(episodes)
     return parts
 
 
@@ -52,17 +43,14 @@ def source_counts(parts: RunParts, batch_size: int = 100) -> dict[str, int]:
     marking each source's goals with its own value."""
     batch = parts.buffer.sample(batch_size, parts.learner.reads_images)
     marks = {source: float(i + 1) for i, source in enumerate(SOURCES)}
+    shape = batch.rollout_goal.shape[1:]
     batch.rollout_goal[:] = marks["rollout"]
     relabeler = copy.copy(parts.learner.relabeler)
-    relabeler.sample_prior = lambda n: np.full((n, *batch.rollout_goal.shape[1:]), marks["prior"])
-    relabeler.sample_env_goals = lambda n: np.full((n, *batch.rollout_goal.shape[1:]), marks["env"])
-    goals = relabeler.goals(batch, lambda e, t: np.full((len(e), *goals_shape(batch)), 3.0))
+    relabeler.sample_prior = lambda n: np.full((n, *shape), marks["prior"])
+    relabeler.sample_env_goals = lambda n: np.full((n, *shape), marks["env"])
+    goals = relabeler.goals(batch, lambda e, t: np.full((len(e), *shape), marks["future"]))
     first = goals.reshape(batch_size, -1)[:, 0]
     return {source: int(np.sum(first == mark)) for source, mark in marks.items()}
-
-
-def goals_shape(batch) -> tuple[int, ...]:
-    return batch.rollout_goal.shape[1:]
 
 
 @pytest.mark.parametrize(

@@ -120,6 +120,28 @@ class RunParts:
             progress,
         )
 
+    def draw_task_goals(self) -> None:
+        """The pool of the task's own goals (``relabel.env``), if the run uses one and has
+        not drawn it yet (a resumed run restores its pool)."""
+        if self.task_goals is not None and self.task_goals.raw is None:
+            goals = task_method(self.env, "sample_goals")(self.config.relabel.env_goal_pool)
+            self.task_goals.raw = goals[self.agent.goal_key]
+
+    def prepare_untrained(self, episodes: int) -> None:
+        """Ready for TD3 updates with nothing trained (benchmarks and tests): exploration
+        data, the task's goal pool, imagined goals fitted to the untrained features, and
+        ``episodes`` episodes of the collector in the buffer."""
+        training = self.representation_training
+        if training.learned:
+            training.collect(self.env, self.horizon)
+        self.draw_task_goals()
+        training.refresh(0)
+        for _ in range(episodes):
+            self.collector.start_episode()
+            while not self.collector.step():
+                pass
+            self.collector.end_episode()
+
 
 def task_method(env: gym.Env, name: str):
     """The task's method ``name`` (on the task or on one of its wrappers), or None."""

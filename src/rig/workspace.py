@@ -19,7 +19,6 @@ from rig.envs import make_vector
 from rig.evaluate import evaluate_batched
 from rig.interrupt import Interrupted
 from rig.logger import Logger
-from rig.run_parts import task_method
 from rig.run_state import CONFIG_FILE, PRETRAINING_FILE, RunState
 
 
@@ -73,9 +72,7 @@ class Workspace(RunState):
         c, representation = self.config, self.representation_training
         c.save(self.run_dir / CONFIG_FILE)
         self.logger = Logger(self.run_dir)
-        if self.task_goals is not None and self.task_goals.raw is None:
-            goals = task_method(self.env, "sample_goals")(c.relabel.env_goal_pool)
-            self.task_goals.raw = goals[self.agent.goal_key]
+        self.draw_task_goals()
         if representation.learned and representation.trainer is None:
             representation.collect(self.env, self.horizon)
         if representation.learned:
