@@ -5,8 +5,9 @@ Usage:
     python benchmarks/kill_resume.py [--env point] [--kills 20] [--seed 0] [-- extra train flags]
 
 Runs `rig train --save-buffer` once uninterrupted, then again with SIGKILLs at random
-moments, resuming after each kill with `rig train --resume`: each process is killed a
-random delay after its start-up (a resume announces itself on stdout), uniform up to four
+moments, resuming after each kill with `rig train --resume`: the first process is killed
+the moment it has written its configuration (in exploration, whatever the machine's speed),
+each resumed one a random delay after it announces itself on stdout, uniform up to four
 twentieths of the uninterrupted run's work, so the kills land in exploration, VAE
 pretraining, RL steps, checkpoint writes and evaluations. Prints each kill (the
 moment, the stage the run was in, its last checkpoint's env step) and whether
@@ -71,6 +72,16 @@ def wait_for_line(process: subprocess.Popen, start: str, timeout: float) -> bool
     return False
 
 
+def wait_for_file(path: Path, process: subprocess.Popen, timeout: float) -> bool:
+    """Poll until ``path`` exists; False if the process ended or ``timeout`` passed first."""
+    deadline = time.perf_counter() + timeout
+    while not path.exists():
+        if process.poll() is not None or time.perf_counter() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
 def failed(process: subprocess.Popen, log: Path) -> RuntimeError:
     return RuntimeError(f"rig train exited with {process.returncode}: {log.read_text()[-2000:]}")
 
@@ -122,12 +133,15 @@ def kill_and_resume(
     process, started = rig_train([*flags, "--out", str(killed)], log), True
     while True:
         if len(history) < kills:
-            if started:  # a fresh run: wait out its start-up as the reference's took
-                time.sleep(startup or 0.0)
-            elif not wait_for_line(process, "resuming", timeout):
+            if started:  # the first kill: the moment the fresh run has written its config
+                if not wait_for_file(killed / "config.json", process, timeout):
+                    break
+                delay = 0.0
+            elif wait_for_line(process, "resuming", timeout):
+                delay = float(rng.uniform(0.0, 4 * work / kills))
+            else:
                 break  # it ended (or hung) before announcing itself
             started = False
-            delay = float(rng.uniform(0.0, 4 * work / kills))
             try:
                 process.wait(delay)
             except subprocess.TimeoutExpired:

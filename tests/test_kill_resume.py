@@ -26,5 +26,5 @@ def test_a_run_killed_20_times_ends_as_one_never_killed(tmp_path):
     history, mismatches = kill_resume.kill_and_resume(tmp_path, flags, kills=20, seed=0)
     assert len(history) == 20, [k.stage for k in history]
     assert mismatches == []
-    stages = {k.stage for k in history}
-    assert len(stages) >= 2, stages  # the kills did not all land in one phase
+    assert history[0].stage == "exploration", history[0]  # killed as its config appears
+    assert any(k.stage == "RL (or evaluation)" for k in history), [k.stage for k in history]
