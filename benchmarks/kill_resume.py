@@ -130,10 +130,10 @@ def kill_and_resume(
     work = time.perf_counter() - start - (startup or 0.0)
     rng = np.random.default_rng(seed)
     history: list[Kill] = []
-    process, started = rig_train([*flags, "--out", str(killed)], log), True
+    process = rig_train([*flags, "--out", str(killed)], log)
     while True:
         if len(history) < kills:
-            if started:  # the first kill: the moment the fresh run has written its config
+            if not history:  # the first kill: the moment the fresh run has written its config
                 if not wait_for_file(killed / "config.json", process, timeout):
                     break
                 delay = 0.0
@@ -141,7 +141,6 @@ def kill_and_resume(
                 delay = float(rng.uniform(0.0, 4 * work / kills))
             else:
                 break  # it ended (or hung) before announcing itself
-            started = False
             try:
                 process.wait(delay)
             except subprocess.TimeoutExpired:
