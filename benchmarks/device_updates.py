@@ -24,7 +24,7 @@ import torch
 
 from rig.config import replace_fields
 from rig.presets import preset
-from rig.run_parts import RunParts
+from rig.run import build_run
 
 METHODS = ("rig", "oracle", "her-pixel")
 LEVERS = {
@@ -49,7 +49,7 @@ def learner_for(method: str, device: str, changes: dict, run_dir: Path, episodes
             **changes,
         },
     )
-    parts = RunParts(config, run_dir, progress=False)
+    parts = build_run(config, run_dir, progress=False)
     parts.prepare_untrained(episodes)
     return parts.learner
 

@@ -22,26 +22,20 @@ import numpy as np
 
 from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
-from rig.goals import ImaginedGoals
 
 
 def round_trip(run: Path, goals: int, seed: int = 0) -> dict[str, float]:
     """Percentiles of the round-trip drift and of the distance between imagined goals."""
     checkpoint = load_checkpoint(run)
-    config = checkpoint.config
     agent = Agent.from_checkpoint(checkpoint)
-    imagined = ImaginedGoals(config.imagined_goals, agent.representation.latent_dim, None)
-    state = checkpoint.state
-    imagined.load_state_dict(
-        {"prior": state["prior"], "stored_goal_latents": state.get("stored_goal_latents")}
-    )
+    imagined = agent.imagined_goals
     imagined.rng = np.random.default_rng(seed)
     z = imagined.sample(goals)
     again = agent.representation.features(agent.decode(z))
     drift = np.linalg.norm(again - z, axis=1)
     apart = np.linalg.norm(z - imagined.sample(goals), axis=1)
     return {
-        "env_steps": state["counters"]["env_steps"],
+        "env_steps": checkpoint.env_steps,
         "drift_median": float(np.median(drift)),
         "drift_p90": float(np.percentile(drift, 90)),
         "goals_apart_median": float(np.median(apart)),

@@ -159,7 +159,7 @@ def kill_and_resume(
 
 def _checkpoint_step(run: Path) -> int | None:
     try:
-        return int(load_checkpoint(run).state["counters"]["env_steps"])
+        return load_checkpoint(run).env_steps
     except (FileNotFoundError, ValueError):
         return None
 

@@ -36,6 +36,7 @@ import torch
 
 from rig.cli import train_config
 from rig.exploration import collect_exploration_images
+from rig.run import build_run
 from rig.workspace import Workspace
 
 
@@ -49,10 +50,10 @@ def timed(fn, repeats: int = 1) -> float:
 
 def fill(workspace: Workspace, transitions: int) -> None:
     """Append episodes made of already-stored frames until the buffer holds ``transitions``."""
-    buffer, horizon = workspace.buffer, workspace.horizon
-    frames = workspace.representation_training.dataset
-    latent = np.zeros(workspace.agent.representation.latent_dim, np.float32)
-    action = np.zeros(workspace.spaces.action_dim, np.float32)
+    buffer, horizon = workspace.run.buffer, workspace.run.horizon
+    frames = workspace.run.representation_training.dataset
+    latent = np.zeros(workspace.run.agent.representation.latent_dim, np.float32)
+    action = np.zeros(workspace.run.spaces.action_dim, np.float32)
     i = 0
     while buffer.num_transitions < transitions:
         buffer.start_episode(frames[i % len(frames)], latent, latent, frames[i % len(frames)])
@@ -78,7 +79,7 @@ def make_workspace(out: Path, args, buffer_size: int | None = None) -> Workspace
     )
     if buffer_size:
         config = dataclasses.replace(config, buffer_size=buffer_size)
-    workspace = Workspace(config, out, progress=False)
+    workspace = Workspace(build_run(config, out, progress=False))
     workspace._prepare()
     return workspace
 
@@ -109,30 +110,30 @@ def phases(args) -> int:
         start = time.perf_counter()
         workspace = make_workspace(Path(tmp), args)
         prepare = time.perf_counter() - start
-        c = workspace.config
+        c = workspace.run.config
         protocol = train_config(["--env", "pusher"])
-        vae_step = timed(lambda: workspace.representation_training.trainer.train(100)) / 100
+        vae_step = timed(lambda: workspace.run.representation_training.trainer.train(100)) / 100
 
         explore = (
             timed(
                 lambda: collect_exploration_images(
-                    workspace.env, c.exploration, workspace.horizon, workspace.rng
+                    workspace.run.env, c.exploration, workspace.run.horizon, workspace.run.rng
                 )
             )
             / c.exploration.num_images
         )
 
-        workspace.config = dataclasses.replace(c, learning_starts=10**9, steps=10**9)
+        workspace.run.config = dataclasses.replace(c, learning_starts=10**9, steps=10**9)
         bar = type(
             "Bar", (), {"update": lambda self, n: None, "set_postfix": lambda *a, **k: None}
         )()
         episode = timed(lambda: workspace._run_episode(bar), 3)
-        step = episode / workspace.horizon
-        workspace.config = c
-        update = timed(lambda: workspace.learner.train(1), 200)
+        step = episode / workspace.run.horizon
+        workspace.run.config = c
+        update = timed(lambda: workspace.run.learner.train(1), 200)
         finetune = timed(
-            lambda: workspace.representation_training.trainer.train(
-                c.vae.finetune_steps, workspace.buffer.sample_images
+            lambda: workspace.run.representation_training.trainer.train(
+                c.vae.finetune_steps, workspace.run.buffer.sample_images
             ),
             2,
         )
@@ -140,9 +141,9 @@ def phases(args) -> int:
         refresh = {}
         for transitions in args.sizes:
             fill(workspace, transitions)
-            refresh[transitions] = timed(lambda: workspace.representation_training.refresh(0))
+            refresh[transitions] = timed(lambda: workspace.run.representation_training.refresh(0))
             print(
-                f"refresh at {workspace.buffer.num_frames:,} stored frames: "
+                f"refresh at {workspace.run.buffer.num_frames:,} stored frames: "
                 f"{refresh[transitions]:.2f} s",
                 flush=True,
             )
@@ -157,7 +158,7 @@ def phases(args) -> int:
     print(f"  TD3 update: {1000 * update:.2f} ms ({c.td3.updates_per_step} per env step)")
     print(f"  VAE fine-tuning round ({c.vae.finetune_steps} steps): {finetune:.2f} s")
     print(
-        f"  evaluation ({c.eval.episodes} goals x {workspace.horizon} steps, batched): "
+        f"  evaluation ({c.eval.episodes} goals x {workspace.run.horizon} steps, batched): "
         f"{evaluation:.2f} s every {protocol.eval.every_steps:,} steps"
     )
 
@@ -207,7 +208,7 @@ def memory(args) -> int:
     capacity = 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         workspace = make_workspace(Path(tmp), args, buffer_size=capacity)
-        buffer = workspace.buffer
+        buffer = workspace.run.buffer
         size = buffer.nbytes
         start = time.perf_counter()
         fill(workspace, capacity)
@@ -215,11 +216,11 @@ def memory(args) -> int:
             f"filled {buffer.num_transitions:,} transitions in {time.perf_counter() - start:.0f} s"
         )
         start = time.perf_counter()
-        workspace.representation_training.refresh(0)
+        workspace.run.representation_training.refresh(0)
         print(f"refresh of {buffer.num_frames:,} frames: {time.perf_counter() - start:.0f} s")
         for _ in range(20):
-            workspace.learner.train(1)
-            workspace.representation_training.trainer.train(1, buffer.sample_images)
+            workspace.run.learner.train(1)
+            workspace.run.representation_training.trainer.train(1, buffer.sample_images)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         print(
             f"buffer {size / 2**30:.2f} GiB; process peak {peak / 2**30:.2f} GiB; "

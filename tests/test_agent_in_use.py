@@ -103,13 +103,14 @@ def test_camera_only_example_trains_without_state(tmp_path):
     import tyro
 
     from rig.config import Config
+    from rig.run import build_run
     from rig.workspace import Workspace
 
     args = [a for a in TINY if a != "--quiet"] + ["--env", example.ENV_ID, "--out", str(tmp_path)]
     config = tyro.cli(Config, args=args)
-    trainer = Workspace(config, tmp_path, progress=False)
-    summary = trainer.run()
-    assert trainer.spaces.state_dim == 0
+    workspace = Workspace(build_run(config, tmp_path, progress=False))
+    summary = workspace.train()
+    assert workspace.run.spaces.state_dim == 0
     assert np.isfinite(summary["eval/final_latent_distance"])
     assert np.isfinite(summary["eval/final_distance"])  # from info: evaluation only
     logged = {key for row in read_progress(tmp_path / "progress.csv") for key in row}

@@ -6,13 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rig.config import RANGES, Config, RelabelConfig, TD3Config, numeric_fields, replace_fields
+from rig.relabel import split_counts
 
 
 def test_defaults_are_valid_and_paper_like():
     c = Config().validate()
     assert c.vae.beta == 5.0
     assert (c.relabel.prior, c.relabel.future, c.relabel.env) == (0.5, 0.5, 0.0)
-    assert c.relabel.rollout == pytest.approx(0.0)
+    assert split_counts(128, c.relabel)["rollout"] == 0
     assert c.noise.kind == "ou" and (c.noise.theta, c.noise.sigma) == (0.15, 0.3)
 
 

@@ -158,7 +158,12 @@ def test_every_representation_update_is_reported_and_the_schedule_bounds_refresh
     assert {"repr/r2_x", "repr/r2_y", "repr/r2_min"} <= set(rows[-1])
     from rig.checkpoint import load_checkpoint
 
-    reports = len(load_checkpoint(every).state["representation_rows"])
+    def reports_of(run):
+        return len(
+            load_checkpoint(run).state["parts"]["representation_training"]["representation_rows"]
+        )
+
+    reports = reports_of(every)
     assert reports == 1 + 5  # 300 steps = 6 episodes of 50; no fine-tuning after the last
-    assert len(load_checkpoint(bounded).state["representation_rows"]) < reports
+    assert reports_of(bounded) < reports
     assert (every / "representation.png").stat().st_size > 0

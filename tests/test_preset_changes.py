@@ -12,7 +12,7 @@ from rig.config import replace_fields
 from rig.presets import preset
 from rig.relabel import SOURCES
 from rig.reward import latent_distance_reward, log_prob_reward, pixel_mse_reward
-from rig.run_parts import RunParts
+from rig.run import Run, build_run
 from rig.spatial_ae import SpatialAutoencoder
 from rig.vae import ConvVAE
 
@@ -28,17 +28,17 @@ SMALL = {
 """Sizes only: no field that a preset below sets."""
 
 
-def build(name: str, tmp_path, episodes: int = 2) -> RunParts:
+def build(name: str, tmp_path, episodes: int = 2) -> Run:
     """The preset's parts on ``point``, with exploration data, a fitted prior and
     ``episodes`` stored episodes (no training)."""
     run_dir = tmp_path / name
     run_dir.mkdir()
-    parts = RunParts(replace_fields(preset(name), SMALL), run_dir, progress=False)
+    parts = build_run(replace_fields(preset(name), SMALL), run_dir, progress=False)
     parts.prepare_untrained(episodes)
     return parts
 
 
-def source_counts(parts: RunParts, batch_size: int = 100) -> dict[str, int]:
+def source_counts(parts: Run, batch_size: int = 100) -> dict[str, int]:
     """How many goals of a batch the run's relabeler takes from each source, told apart by
     marking each source's goals with its own value."""
     batch = parts.buffer.sample(batch_size, parts.learner.reads_images)
@@ -81,7 +81,7 @@ def test_baselines_pursue_the_tasks_goals_and_rig_its_imagined_goals(tmp_path):
         assert len(drawn) == imagined, name
 
 
-def rewards(parts: RunParts) -> tuple[np.ndarray, object, np.ndarray]:
+def rewards(parts: Run) -> tuple[np.ndarray, object, np.ndarray]:
     """The run's rewards for a fixed batch and goals, with the batch and goals."""
     torch.manual_seed(0)
     batch = parts.buffer.sample(16, parts.learner.reads_images)
@@ -112,7 +112,7 @@ def test_pixel_presets_reward_minus_the_pixel_mse(name, tmp_path):
     assert np.all(r <= 0) and not np.allclose(r, r[0])
 
 
-def vae_steps_before_rl(parts: RunParts) -> int:
+def vae_steps_before_rl(parts: Run) -> int:
     training = parts.representation_training
     training.pretrain(lambda metrics: None, lambda: False)
     return training.trainer.steps_trained

@@ -9,10 +9,10 @@ from rig.config import Config, RelabelConfig, TD3Config
 from rig.pixel_networks import pixel_actor_critic
 from rig.representations import RawPixels, StateIdentity, make_networks, make_representation
 from rig.reward import log_prob_reward, mahalanobis_reward, pixel_mse_reward
+from rig.run import build_run
 from rig.spatial_ae import SpatialAutoencoder, SpatialSoftmax
 from rig.td3 import TD3
 from rig.vae import ConvVAE, FittedPrior, images_to_tensor
-from rig.workspace import Workspace
 
 
 def test_log_prob_reward_is_the_goals_log_density_under_the_encoder():
@@ -126,17 +126,17 @@ def test_pixel_agent_acts_on_images():
 
 
 def test_evaluation_task_can_differ_from_the_training_task(tmp_path):
-    trainer = Workspace(
+    run = build_run(
         Config(env="point", eval_env="point-wall", out=tmp_path), tmp_path, progress=False
     )
-    assert trainer.env.spec.id == "rig/PointReach-v0"
-    assert trainer.eval_env.spec.id == "rig/PointWall-v0"
+    assert run.env.spec.id == "rig/PointReach-v0"
+    assert run.eval_env.spec.id == "rig/PointWall-v0"
 
 
 def test_threads_setting_sets_pytorch_threads(tmp_path):
     before = torch.get_num_threads()
     try:
-        Workspace(Config(threads=1, out=tmp_path), tmp_path, progress=False)
+        build_run(Config(threads=1, out=tmp_path), tmp_path, progress=False)
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

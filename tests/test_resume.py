@@ -57,7 +57,7 @@ def test_sigkilled_run_resumes_to_the_same_metrics_as_an_uninterrupted_run(tmp_p
     killed = tmp_path / "killed"
     kill_after_checkpoint(start_training(killed, *EXACT), killed, min_steps=200)
     state = load_checkpoint(killed).state  # the checkpoint is whole, whatever moment the kill hit
-    assert 150 <= state["counters"]["env_steps"] < 600
+    assert 150 <= state["parts"]["counters"]["env_steps"] < 600
 
     assert main(["train", "--resume", str(killed), "--quiet"]) == 0
     expected, resumed = metrics_without_time(uninterrupted), metrics_without_time(killed)
@@ -77,7 +77,7 @@ def test_resume_without_saved_buffer_continues_with_finite_metrics(tmp_path):
     for f in out.glob("replay_*.npz"):
         f.unlink()
     ckpt = load_checkpoint(out)
-    ckpt.state["buffer_file"] = None  # as if the run had not saved its buffer
+    ckpt.state["parts"]["buffer"]["file"] = None  # as if the run had not saved its buffer
     save_checkpoint(out, ckpt.state)
     assert main(["train", "--resume", str(out), "--quiet"]) == 0
     rows = read_progress(out / "progress.csv")
@@ -124,7 +124,7 @@ def test_nan_loss_stops_with_one_line_naming_the_loss_and_keeps_the_checkpoint(
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2
     assert "critic_loss became nan" in err and "last good checkpoint" in err
-    kept = load_checkpoint(out).state["counters"]["env_steps"]
+    kept = load_checkpoint(out).env_steps
     assert 0 < kept < 300
     assert f"env step {kept}" in err
 

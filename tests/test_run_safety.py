@@ -14,7 +14,7 @@ import torch
 from conftest import TINY, train_tiny
 from test_resume import metrics_without_time
 
-from rig import representation_training, run_state, trainer
+from rig import checkpointer, representation_training, trainer
 from rig.checkpoint import (
     CHECKPOINT_FILE,
     PREVIOUS_CHECKPOINT_FILE,
@@ -124,14 +124,16 @@ def test_a_run_stopped_during_vae_pretraining_resumes_to_the_uninterrupted_run(
     err = capsys.readouterr().err
     assert f"interrupted during VAE pretraining (step {min(7 * pieces, 20)} of 20)" in err
     assert f"rig train --resume {out}" in err
-    assert not (out / CHECKPOINT_FILE).exists() and (out / run_state.PRETRAINING_FILE).exists()
+    assert (
+        not (out / CHECKPOINT_FILE).exists() and (out / checkpointer.PretrainingSaves.FILE).exists()
+    )
     (out / "checkpoint.pt.tmp").write_bytes(b"stray")
 
     monkeypatch.undo()
     monkeypatch.setattr(representation_training, "PRETRAINING_CHECKPOINT_STEPS", 7)
     assert main(["train", "--resume", str(out), "--quiet"]) == 0
     assert metrics_without_time(out) == metrics_without_time(uninterrupted)
-    assert not (out / run_state.PRETRAINING_FILE).exists()
+    assert not (out / checkpointer.PretrainingSaves.FILE).exists()
     assert not list(out.glob("*.tmp"))
 
 
@@ -168,7 +170,7 @@ def test_ctrl_c_writes_a_checkpoint_and_prints_the_real_resume_command(tmp_path)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err.decode()
     last = err.decode().strip().splitlines()[-1]
-    steps = load_checkpoint(out).state["counters"]["env_steps"]
+    steps = load_checkpoint(out).env_steps
     assert last == (
         f"rig: interrupted at env step {steps}; checkpoint written; "
         f"resume with: rig train --resume {out}"
@@ -184,14 +186,15 @@ def test_ctrl_c_writes_a_checkpoint_and_prints_the_real_resume_command(tmp_path)
 def test_a_damaged_checkpoint_falls_back_to_the_previous_one(tmp_path, tiny_run, capsys, damage):
     out = tmp_path / "run"
     shutil.copytree(tiny_run, out)
-    previous_steps = torch.load(out / PREVIOUS_CHECKPOINT_FILE, weights_only=False)["counters"]
+    previous = torch.load(out / PREVIOUS_CHECKPOINT_FILE, weights_only=False)
+    previous_steps = previous["parts"]["counters"]["env_steps"]
     path = out / CHECKPOINT_FILE
     data = path.read_bytes()
     path.write_bytes(
         {"truncate": data[: len(data) // 2], "empty": b"", "garbage": b"x" * 999}[damage]
     )
     checkpoint = load_checkpoint(out)
-    assert checkpoint.state["counters"] == previous_steps
+    assert checkpoint.env_steps == previous_steps
     err = error_line(capsys)
     assert (
         f"{path} is corrupt" in err
@@ -212,7 +215,7 @@ def test_resume_from_the_previous_checkpoint_repairs_the_run(tmp_path, tiny_run)
     shutil.copytree(tiny_run, out)
     (out / CHECKPOINT_FILE).write_bytes(b"")
     assert main(["train", "--resume", str(out), "--steps", "400", "--quiet"]) == 0
-    assert load_checkpoint(out).state["counters"]["env_steps"] == 400
+    assert load_checkpoint(out).env_steps == 400
 
 
 def test_a_full_disk_is_named_and_the_last_checkpoint_is_kept(tmp_path):
@@ -232,16 +235,16 @@ def test_a_full_disk_is_named_and_the_last_checkpoint_is_kept(tmp_path):
 def test_training_on_a_full_disk_stops_in_one_line_keeping_the_last_checkpoint(
     tmp_path, monkeypatch, capsys
 ):
-    real_write = run_state.RunState._write_checkpoint
+    real_write = checkpointer.Checkpointer._write
 
     def write(self):
-        if self.env_steps >= 200:
+        if self.run.counters.env_steps >= 200:
             raise DiskFull(
-                28, f"no space left on the device mounted at / while writing {self.run_dir}"
+                28, f"no space left on the device mounted at / while writing {self.run.run_dir}"
             )
         real_write(self)
 
-    monkeypatch.setattr(run_state.RunState, "_write_checkpoint", write)
+    monkeypatch.setattr(checkpointer.Checkpointer, "_write", write)
     assert main(["train", *TINY, "--out", str(tmp_path / "run"), "--checkpoint-every", "100"]) == 2
     err = error_line(capsys)
     assert "no space left" in err and "the last good checkpoint (env step 100) is kept" in err
@@ -361,4 +364,4 @@ def test_a_second_writer_is_refused_naming_the_first_and_a_killed_one_blocks_not
         holder.kill()  # SIGKILL: the OS drops its lock
         holder.wait()
     assert main(["train", "--resume", str(out), "--steps", "400", "--quiet"]) == 0
-    assert load_checkpoint(out).state["counters"]["env_steps"] == 400
+    assert load_checkpoint(out).env_steps == 400

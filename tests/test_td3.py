@@ -9,6 +9,12 @@ from rig.config import TD3Config
 from rig.td3 import TD3, TwinCritic
 
 
+def act(td3, obs):
+    """The deterministic policy's actions, without gradients."""
+    with torch.no_grad():
+        return td3.actor(obs)
+
+
 def make_td3(**overrides):
     torch.manual_seed(0)
     config = dataclasses.replace(TD3Config(hidden_sizes=(32, 32)), **overrides)
@@ -38,7 +44,7 @@ def test_table1_defaults():
 
 def test_actions_respect_the_action_box():
     td3 = make_td3()
-    actions = td3.act(torch.randn(1000, 6) * 100)
+    actions = act(td3, torch.randn(1000, 6) * 100)
     assert (actions.abs() <= torch.tensor([2.0, 0.5]) + 1e-6).all()
 
 
@@ -109,7 +115,7 @@ def test_state_dict_round_trip():
     copy = make_td3()
     copy.load_state_dict(td3.state_dict())
     obs = torch.randn(5, 6)
-    torch.testing.assert_close(copy.act(obs), td3.act(obs))
+    torch.testing.assert_close(act(copy, obs), act(td3, obs))
     assert copy.updates == 3
     with pytest.raises(KeyError):
         copy.load_state_dict({})
@@ -133,7 +139,7 @@ def test_stacked_and_separate_critics_compute_the_same_update(bf16):
         torch.manual_seed(3)
         for _ in range(4):
             td3.update(*batch())
-    torch.testing.assert_close(stacked.act(obs), separate.act(obs), rtol=2e-2, atol=2e-3)
+    torch.testing.assert_close(act(stacked, obs), act(separate, obs), rtol=2e-2, atol=2e-3)
 
 
 def test_the_two_critics_are_initialised_independently_like_linear_layers():
@@ -150,7 +156,7 @@ def test_bf16_runs_hidden_matmuls_only_and_keeps_fp32_outputs_and_weights():
     assert td3.matmul_dtype == torch.bfloat16
     q1, q2 = td3.critic(torch.randn(4, 6), torch.randn(4, 2))
     assert q1.dtype == q2.dtype == torch.float32
-    assert td3.act(torch.randn(4, 6)).dtype == torch.float32
+    assert act(td3, torch.randn(4, 6)).dtype == torch.float32
     metrics = td3.update(*batch())
     assert all(p.dtype == torch.float32 for p in td3.critic.parameters())
     assert metrics["td3/critic_loss"].dtype == torch.float32

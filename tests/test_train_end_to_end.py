@@ -162,17 +162,18 @@ def test_logged_object_movement_is_the_mean_start_to_end_distance_of_training_ep
 
 def test_stored_latent_goals_are_latents_of_stored_images(tmp_path):
     from rig.cli import train_config
+    from rig.run import build_run
     from rig.workspace import Workspace
 
     flags = [a for a in TINY if a != "--quiet"]
     out = tmp_path / "run"
     out.mkdir()
     config = train_config([*flags, "--imagined-goals", "stored-latents", "--out", str(out)])
-    workspace = Workspace(config, out, progress=False)
-    workspace._prepare()  # exploration, pretraining, the first refresh (the buffer is empty)
-    training = workspace.representation_training
+    run = build_run(config, out, progress=False)
+    Workspace(run)._prepare()  # exploration, pretraining, the first refresh (empty buffer)
+    training = run.representation_training
     stored = training.encode(training.dataset)
-    goals = workspace.imagined_goals.sample(64)
+    goals = run.imagined_goals.sample(64)
     distances = np.linalg.norm(goals[:, None] - stored[None], axis=-1).min(axis=1)
     assert np.all(distances == 0)
     assert len({g.tobytes() for g in goals}) > 32  # drawn across the stored images
@@ -181,24 +182,26 @@ def test_stored_latent_goals_are_latents_of_stored_images(tmp_path):
 @pytest.mark.parametrize("source", ["exploration-prior", "exploration-latents", "fitted-prior"])
 def test_imagined_goals_come_from_the_chosen_images(tmp_path, source):
     from rig.cli import train_config
+    from rig.run import build_run
     from rig.workspace import Workspace
 
     flags = [a for a in TINY if a != "--quiet"]
     out = tmp_path / "run"
     out.mkdir()
     config = train_config([*flags, "--imagined-goals", source, "--out", str(out)])
-    workspace = Workspace(config, out, progress=False)
-    workspace.run()
-    training = workspace.representation_training
-    training.refresh(workspace.env_steps)  # the replay buffer now holds 300 frames
+    run = build_run(config, out, progress=False)
+    Workspace(run).train()
+    training = run.representation_training
+    training.refresh(run.counters.env_steps)  # the replay buffer now holds 300 frames
     exploration = training.encode(training.dataset)
-    every_image = np.concatenate([exploration, workspace.buffer.stored_latents()])
+    every_image = np.concatenate([exploration, run.buffer.stored_latents()])
     fitted_to = every_image if source == "fitted-prior" else exploration
-    prior = workspace.imagined_goals.prior
+    prior = run.imagined_goals.prior
+    assert run.agent.prior is prior  # one owner: the agent reads the run's fitted prior
     np.testing.assert_allclose(prior.mean, fitted_to.mean(0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(prior.std, fitted_to.std(0), rtol=1e-4, atol=1e-5)
     if source == "exploration-latents":
-        goals = workspace.imagined_goals.sample(64)
+        goals = run.imagined_goals.sample(64)
         distances = np.linalg.norm(goals[:, None] - exploration[None], axis=-1).min(axis=1)
         assert np.all(distances == 0)
 

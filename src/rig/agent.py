@@ -11,6 +11,7 @@ from torch import nn
 
 from rig.checkpoint import Checkpoint, load_checkpoint
 from rig.config import Config
+from rig.goals import ImaginedGoals
 from rig.images import check_image
 from rig.representations import make_networks, make_representation
 from rig.vae import FittedPrior
@@ -39,25 +40,39 @@ class TaskSpaces:
 
 
 def build_agent(
-    config: Config, spaces: TaskSpaces, device: str | torch.device = "cpu"
+    config: Config,
+    spaces: TaskSpaces,
+    device: str | torch.device = "cpu",
+    rng: np.random.Generator | None = None,
 ) -> tuple[Agent, nn.Module]:
-    """The method's untrained agent (representation, actor, standard prior) and its critic:
-    what training starts from and what a checkpoint is loaded into."""
+    """The method's untrained agent (representation, actor, imagined goals from a standard
+    prior, drawn with ``rng``) and its critic: what training starts from and what a
+    checkpoint is loaded into."""
     representation = make_representation(config, spaces.state_dim, spaces.goal_dim).to(device)
     actor, critic = make_networks(config, representation, spaces.action_dim, spaces.action_scale)
-    prior = FittedPrior.standard(max(representation.latent_dim, 1))
-    return Agent(representation, actor.to(device), prior), critic.to(device)
+    goals = ImaginedGoals(
+        config.imagined_goals,
+        representation.latent_dim,
+        rng if rng is not None else np.random.default_rng(config.seed),
+    )
+    return Agent(representation, actor.to(device), goals), critic.to(device)
 
 
 class Agent:
     """Acts from observations (camera images, or states for the oracle) toward a goal,
     through the method's representation."""
 
-    def __init__(self, representation: nn.Module, actor: nn.Module, prior: FittedPrior):
+    def __init__(self, representation: nn.Module, actor: nn.Module, imagined_goals: ImaginedGoals):
         self.representation = representation
         self.actor = actor
-        self.prior = prior
+        self.imagined_goals = imagined_goals
+        """Where the agent's goals are imagined; in a run, the same object the run refits."""
         self.device = next(actor.parameters()).device
+
+    @property
+    def prior(self) -> FittedPrior:
+        """The fitted prior over latents that imagined goals are drawn from."""
+        return self.imagined_goals.prior
 
     @property
     def observation_key(self) -> str:
@@ -114,13 +129,13 @@ class Agent:
     @classmethod
     def from_checkpoint(cls, checkpoint: Checkpoint, device: str = "cpu") -> Agent:
         """Rebuild the representation, prior and policy saved in ``checkpoint``."""
-        state = checkpoint.state
+        state, parts = checkpoint.state, checkpoint.state["parts"]
         agent, _ = build_agent(checkpoint.config, TaskSpaces.from_dict(state["spaces"]), device)
-        agent.representation.load_state_dict(state["representation"])
+        agent.representation.load_state_dict(parts["representation_training"]["representation"])
         agent.representation.eval()
-        agent.actor.load_state_dict(state["td3"]["actor"])
+        agent.actor.load_state_dict(parts["learner"]["td3"]["actor"])
         agent.actor.eval()
-        agent.prior = FittedPrior(**state["prior"])
+        agent.imagined_goals.load_state_dict(parts["imagined_goals"])
         return agent
 
 

@@ -7,7 +7,7 @@ distance falls well below the distance left when the policy never moves (zero ac
 from __future__ import annotations
 
 from rig.config import Config
-from rig.envs import make_vector
+from rig.envs import episode_horizon, make_vector
 from rig.evaluate import DoNothingPolicy, evaluate_batched
 from rig.results import DO_NOTHING, Run
 
@@ -27,12 +27,12 @@ def do_nothing_runs(runs: list[Run]) -> list[Run]:
             config.eval_env or config.env, config.eval.episodes, image_size=config.image_size
         )
         try:
-            horizon = config.horizon or envs.spec.max_episode_steps
+            horizon = episode_horizon(envs, config.horizon, config.env)
             result = evaluate_batched(
                 envs,
                 DoNothingPolicy(envs.single_action_space),
                 horizon,
-                seed=config.seed + config.eval.seed_offset,
+                seed=config.eval_seed,
             )
         finally:
             envs.close()

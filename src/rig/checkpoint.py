@@ -14,17 +14,23 @@ import numpy as np
 import torch
 
 from rig.config import Config
+from rig.errors import RigError
 
 CHECKPOINT_FILE = "checkpoint.pt"
 PREVIOUS_CHECKPOINT_FILE = "checkpoint.prev.pt"
 """The checkpoint before the last: what a resume falls back on if the last is unreadable."""
 
 
-class DiskFull(OSError):
+FORMAT = 2
+"""Checkpoint layout: 2 saves each part of a run under its own name (``state["parts"]``);
+1 (no ``format`` key, before 2026-12-07) kept them in one flat dict."""
+
+
+class DiskFull(RigError, OSError):
     """No space was left on the device while writing a file; nothing was replaced."""
 
 
-class CorruptCheckpoint(ValueError):
+class CorruptCheckpoint(RigError, ValueError):
     """A checkpoint file exists but cannot be read (truncated, corrupt or empty)."""
 
 
@@ -114,9 +120,51 @@ class Checkpoint:
     path: Path | None = None
     """The file it was read from: ``checkpoint.pt``, or ``checkpoint.prev.pt`` as a fallback."""
 
+    @property
+    def env_steps(self) -> int:
+        return self.state["parts"]["counters"].get("env_steps", 0)
+
+
+def migrate(state: dict, path: Path | str = "checkpoint") -> dict:
+    """``state`` in the current :data:`FORMAT`, whichever rig wrote it; a layout from a newer
+    rig is refused in one line."""
+    version = state.get("format", 1)
+    if version == FORMAT:
+        return state
+    if version != 1:
+        raise CorruptCheckpoint(
+            f"{path} has checkpoint format {version}; this rig reads formats 1-{FORMAT} "
+            "(upgrade rig to load it)"
+        )
+    counters = state.get("counters", {})
+    part_keys = {
+        "representation_training": ("representation", "vae_trainer", "representation_rows"),
+        "imagined_goals": ("prior", "stored_goal_latents"),
+        "learner": ("td3", "td3_totals"),
+        "collector": ("collector_moved",),
+    }
+    parts = {name: {k: state[k] for k in keys if k in state} for name, keys in part_keys.items()}
+    parts["representation_training"]["last_finetune"] = state.get(
+        "last_finetune", counters.get("last_finetune", (0, 0))
+    )
+    parts["learner"]["update_seconds"] = state.get(
+        "update_seconds", counters.get("update_seconds", 0.0)
+    )
+    parts["counters"] = {
+        **{k: counters[k] for k in ("env_steps", "episodes", "rl_seconds") if k in counters},
+        "train_metrics": state.get("train_metrics", {}),
+        **({"progress_rows": state["progress_rows"]} if "progress_rows" in state else {}),
+    }
+    parts["task_goals"] = {"raw": state.get("env_goals")}
+    parts["randomness"] = state["rng"]
+    parts["buffer"] = {"file": state.get("buffer_file")}
+    return {"format": FORMAT, "config": state["config"], "spaces": state.get("spaces"),
+            "parts": parts}  # fmt: skip
+
 
 def read_state(path: Path, device: str = "cpu") -> dict:
-    """The dict saved in ``path``; a file that cannot be read is a :class:`CorruptCheckpoint`."""
+    """The dict saved in ``path``, in the current :data:`FORMAT`; a file that cannot be read
+    is a :class:`CorruptCheckpoint`."""
     path = Path(path)
     try:
         state = torch.load(path, map_location=device, weights_only=False)
@@ -128,7 +176,7 @@ def read_state(path: Path, device: str = "cpu") -> dict:
         ) from None
     if not isinstance(state, dict) or "config" not in state:
         raise CorruptCheckpoint(f"{path} is not a rig checkpoint (no configuration in it)")
-    return state
+    return migrate(state, path)
 
 
 def load_checkpoint(run_dir: Path, device: str = "cpu") -> Checkpoint:
@@ -150,7 +198,7 @@ def load_checkpoint(run_dir: Path, device: str = "cpu") -> Checkpoint:
             state = read_state(previous, device)
         except CorruptCheckpoint:
             raise CorruptCheckpoint(f"{err}, and so is {previous.name}") from None
-        steps = state.get("counters", {}).get("env_steps", "?")
+        steps = state["parts"]["counters"].get("env_steps", "?")
         print(
             f"rig: {err}; using the previous checkpoint {previous.name} (env step {steps})",
             file=sys.stderr,

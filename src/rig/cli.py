@@ -147,7 +147,7 @@ def _eval(argv: list[str]) -> int:
     from rig.agent import Agent
     from rig.checkpoint import load_checkpoint
     from rig.diagnostics import probe_data, report_values, representation_report
-    from rig.envs import make, make_vector
+    from rig.envs import episode_horizon, make, make_vector
     from rig.evaluate import evaluate_batched, summarize
 
     parser = argparse.ArgumentParser(
@@ -175,8 +175,8 @@ def _eval(argv: list[str]) -> int:
     config = checkpoint.config
     agent = Agent.from_checkpoint(checkpoint)
     envs = make_vector(config.env, args.episodes, image_size=config.image_size)
-    horizon = config.horizon or envs.spec.max_episode_steps
-    seed = config.seed + config.eval.seed_offset + args.seed * args.episodes
+    horizon = episode_horizon(envs, config.horizon, config.env)
+    seed = config.eval_seed + args.seed * args.episodes
     result = evaluate_batched(envs, agent.goal_policy(), horizon, seed)
     envs.close()
     print(

@@ -103,10 +103,6 @@ class RelabelConfig:
     env_goal_pool: int = 1000
     """How many task goals are rendered once and reused by the ``env`` strategy."""
 
-    @property
-    def rollout(self) -> float:
-        return 1.0 - self.prior - self.future - self.env
-
 
 @dataclass(frozen=True)
 class ExplorationDataConfig:
@@ -252,6 +248,11 @@ class Config:
                 f"got {self.vae.latent_dim}"
             )
         return problems
+
+    @property
+    def eval_seed(self) -> int:
+        """The seed of the evaluation task's goals (``seed + eval.seed_offset``)."""
+        return self.seed + self.eval.seed_offset
 
     def with_steps(self, steps: int) -> Config:
         return dataclasses.replace(self, steps=steps).validate()

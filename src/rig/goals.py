@@ -62,6 +62,13 @@ class TaskGoals:
         """The goals' entries, once drawn from the task (or restored from a checkpoint)."""
         self.features: np.ndarray | None = None
 
+    def state_dict(self) -> dict:
+        """The drawn pool (its features follow from the representation)."""
+        return {"raw": self.raw}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.raw = state["raw"]
+
     def encode(self, encode: Encode) -> None:
         """(Re-)encode the goals with the current representation."""
         self.features = encode(self.raw)

@@ -100,5 +100,4 @@ class Learner:
     def load_state_dict(self, state: dict) -> None:
         self.td3.load_state_dict(state["td3"])
         self.means.load_state_dict(state.get("td3_totals", {}))
-        older = state.get("counters", {})  # checkpoints written before this key moved
-        self.seconds = state.get("update_seconds", older.get("update_seconds", 0.0))
+        self.seconds = state["update_seconds"]

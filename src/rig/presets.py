@@ -210,6 +210,18 @@ class TaskPreset:
 _ARM_EVAL = {"eval.episodes": 50, "eval.every_steps": 5000}
 """50 goals per evaluation, fixed per seed: one curve's points are not noise."""
 
+_PUSHER = {
+    "exploration.num_images": 10_000,
+    "vae.pretrain_steps": 5000,
+    "vae.latent_dim": 8,
+    "steps": 500_000,
+    "learning_starts": 4000,
+    "exploration.goal_reset_prob": 0.5,
+    "imagined_goals": "exploration-latents",
+    **_ARM_EVAL,
+}
+"""The single- and the two-puck pusher's protocol (one definition for both)."""
+
 _TASKS = [
     TaskPreset("point", {}, "our 2-D toy task: Table 1 defaults, 3,000 env steps"),
     TaskPreset("point-wall", {}, "our 2-D toy task: Table 1 defaults, 3,000 env steps"),
@@ -220,32 +232,14 @@ _TASKS = [
     ),
     TaskPreset(
         "pusher",
-        {
-            "exploration.num_images": 10_000,
-            "vae.pretrain_steps": 5000,
-            "vae.latent_dim": 8,
-            "steps": 500_000,
-            "learning_starts": 4000,
-            "exploration.goal_reset_prob": 0.5,
-            "imagined_goals": "exploration-latents",
-            **_ARM_EVAL,
-        },
+        _PUSHER,
         "paper section 5 and rlkit v0.1.2: 10,000 images, ~500K env steps, 4,000 steps "
         "before training; latent size 8, 5,000 VAE steps, imagined goals drawn from the "
         "exploration images' latents: docs/task_protocols.md",
     ),
     TaskPreset(
         "multi-pusher",
-        {
-            "exploration.num_images": 10_000,
-            "vae.pretrain_steps": 5000,
-            "vae.latent_dim": 8,
-            "steps": 500_000,
-            "learning_starts": 4000,
-            "exploration.goal_reset_prob": 0.5,
-            "imagined_goals": "exploration-latents",
-            **_ARM_EVAL,
-        },
+        _PUSHER,
         "as pusher: half of the images goal states, latent size 8 for the 6-D state of the "
         "hand and two pucks (held-out R^2 >= 0.946 on every dimension): docs/task_protocols.md",
     ),

@@ -9,7 +9,7 @@ import numpy as np
 from rig import artifacts
 from rig.agent import Agent
 from rig.checkpoint import load_checkpoint
-from rig.envs import make
+from rig.envs import episode_horizon, make
 from rig.evaluate import evaluate
 from rig.images import check_goal_state, load_goal_image
 
@@ -55,7 +55,7 @@ def reach(
         goal_space = env.observation_space.spaces.get("state_desired_goal")
         size = goal_space.shape[0] if goal_space is not None else 0
         goal_state = check_goal_state(goal_path, goal_state, size)
-    horizon = config.horizon or env.spec.max_episode_steps
+    horizon = episode_horizon(env, config.horizon, config.env)
     result = evaluate(
         _FixedGoalEnv(env, goal_image, goal_state),
         agent.goal_policy(),

@@ -167,7 +167,7 @@ class RepresentationTraining:
             if not (has_state and hasattr(self.eval_env.unwrapped, "sample_goals")):
                 return
             c = self.config
-            self.probe = probe_data(self.eval_env, c.eval.probe_states, c.seed + c.eval.seed_offset)
+            self.probe = probe_data(self.eval_env, c.eval.probe_states, c.eval_seed)
         self.report_rows.append(
             {"env_steps": env_steps, **representation_report(self.encode, self.probe)}
         )
@@ -209,5 +209,4 @@ class RepresentationTraining:
             self.trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
             self.trainer.load_state_dict(state["vae_trainer"])
         self.report_rows = list(state.get("representation_rows", []))
-        older = state.get("counters", {})  # checkpoints written before this key moved
-        self.last_finetune = tuple(state.get("last_finetune", older.get("last_finetune", (0, 0))))
+        self.last_finetune = tuple(state["last_finetune"])

@@ -207,10 +207,6 @@ class TD3:
         )
 
     @torch.no_grad()
-    def act(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.actor(obs)
-
-    @torch.no_grad()
     def target_q(self, reward, next_obs, terminal) -> torch.Tensor:
         """``r + gamma * (1 - done) * min(Q1', Q2')(s', pi'(s') + clipped noise)``."""
         c = self.config

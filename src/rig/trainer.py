@@ -23,11 +23,12 @@ from rig.checkpoint import (
     read_state,
     remove_stray_temporary_files,
 )
+from rig.checkpointer import PretrainingSaves
 from rig.config import Config, replace_fields
 from rig.errors import RigError
 from rig.representation_training import DATASET_FILE
-from rig.run_state import CONFIG_FILE, PRETRAINING_FILE
-from rig.workspace import Workspace
+from rig.run import build_run
+from rig.workspace import CONFIG_FILE, Workspace
 
 
 class RunDirectoryExists(RigError):
@@ -79,7 +80,7 @@ RUN_FILES = (
     CONFIG_FILE,
     CHECKPOINT_FILE,
     PREVIOUS_CHECKPOINT_FILE,
-    PRETRAINING_FILE,
+    PretrainingSaves.FILE,
     DATASET_FILE,
     "progress.csv",
     "summary.json",
@@ -172,11 +173,11 @@ def train(config: Config, overwrite: bool = False, progress: bool = True) -> dic
     config.validate()
     run_dir = Path(config.out)
     replace = check_run_dir(run_dir, overwrite)
-    workspace = Workspace(config, run_dir, progress)
+    workspace = Workspace(build_run(config, run_dir, progress))
     with RunLock(run_dir):
         if replace:
             _delete_run_files(run_dir)
-        return workspace.run()
+        return workspace.train()
 
 
 def _delete_run_files(run_dir: Path) -> None:
@@ -223,14 +224,14 @@ def _resume(
     checkpoint = load_checkpoint(run_dir)
     config = _resumed_config(run_dir, checkpoint.config, checkpoint.state, steps)
     config = _with_runtime(config, runtime)
-    workspace = Workspace(config, run_dir, progress)
-    workspace.load_state(checkpoint.state)
+    workspace = Workspace(build_run(config, run_dir, progress))
+    workspace.checkpointer.load(checkpoint.state)
     if checkpoint.path is not None and checkpoint.path.name == PREVIOUS_CHECKPOINT_FILE:
         shutil.copyfile(checkpoint.path, run_dir / CHECKPOINT_FILE)
     config.save(run_dir / CONFIG_FILE)
     if progress:
-        print(f"resuming {run_dir} at env step {workspace.env_steps}", flush=True)
-    return workspace.run()
+        print(f"resuming {run_dir} at env step {checkpoint.env_steps}", flush=True)
+    return workspace.train()
 
 
 def _resume_before_first_checkpoint(
@@ -241,7 +242,7 @@ def _resume_before_first_checkpoint(
             f"no checkpoint in {run_dir} (expected {CHECKPOINT_FILE}) and no {CONFIG_FILE} "
             "to start it again from"
         )
-    pretraining = run_dir / PRETRAINING_FILE
+    pretraining = run_dir / PretrainingSaves.FILE
     state = read_state(pretraining) if pretraining.exists() else None
     if state is not None:
         config = _resumed_config(run_dir, Config.from_dict(state["config"]), state, steps)
@@ -257,20 +258,21 @@ def _resume_before_first_checkpoint(
         if steps is not None:
             config = config.with_steps(steps)
     config = _with_runtime(config, runtime)
-    workspace = Workspace(config, run_dir, progress)
+    workspace = Workspace(build_run(config, run_dir, progress))
     if state is not None:
-        workspace.load_pretraining(state)
+        workspace.pretraining.load(state)
     if progress:
         stage = "the start"
         if state is not None:
-            stage = f"VAE pretraining step {state['vae_trainer']['steps_trained']}"
+            trained = state["parts"]["representation_training"]["vae_trainer"]["steps_trained"]
+            stage = f"VAE pretraining step {trained}"
         print(f"resuming {run_dir} (no checkpoint yet) from {stage}", flush=True)
-    return workspace.run()
+    return workspace.train()
 
 
 def _resumed_config(run_dir: Path, saved: Config, state: dict, steps: int | None) -> Config:
     """The saved configuration (restoring an edited ``config.json``), with ``steps`` if given."""
-    done = state.get("counters", {}).get("env_steps", 0)
+    done = state["parts"]["counters"].get("env_steps", 0)
     if steps is not None and steps < done:
         raise ValueError(f"--steps {steps} is below the {done} env steps {run_dir} has run already")
     try:

@@ -1,11 +1,11 @@
 """Algorithm 1 of the paper, in order: explore, pretrain the VAE, fit the prior, then
 practise imagined goals with TD3, fine-tuning the VAE every K episodes.
 
-The :class:`Workspace` schedules; the parts do the work: :class:`~rig.collector.Collector`
-(acting, into the buffer), :class:`~rig.learner.Learner` (relabeling, rewards, TD3) and
-:class:`~rig.representation_training.RepresentationTraining` (lines 1-3 and 23). A run
-checkpoints at episode ends (atomically); with ``save_buffer`` a resumed run reproduces the
-uninterrupted one exactly.
+The :class:`Workspace` schedules a :class:`~rig.run.Run` it is handed; the run's parts do
+the work: :class:`~rig.collector.Collector` (acting, into the buffer),
+:class:`~rig.learner.Learner` (relabeling, rewards, TD3) and
+:class:`~rig.representation_training.RepresentationTraining` (lines 1-3 and 23). The
+:class:`~rig.checkpointer.Checkpointer` saves the run at episode ends.
 """
 
 from __future__ import annotations
@@ -15,144 +15,164 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
+from rig.checkpointer import Checkpointer, PretrainingSaves
+from rig.divergence import stop_if_diverged
 from rig.envs import make_vector
 from rig.evaluate import evaluate_batched
-from rig.interrupt import Interrupted
-from rig.logger import Logger
-from rig.run_state import CONFIG_FILE, PRETRAINING_FILE, RunState
+from rig.interrupt import Interrupted, StopRequest
+from rig.run import Run
+from rig.run_summary import write_run_outputs
+
+CONFIG_FILE = "config.json"
 
 
-class Workspace(RunState):
-    """Algorithm 1 over a run's parts (:class:`~rig.run_parts.RunParts`), with its progress
-    and checkpoints (:class:`~rig.run_state.RunState`)."""
+class Workspace:
+    """Algorithm 1 over one run, with its checkpoints and its Ctrl-C stop."""
 
-    def run(self) -> dict[str, float]:
-        """Lines 1-3 (unless resumed), then the episode loop, then the run's artifacts."""
+    def __init__(self, run: Run):
+        self.run = run
+        self.checkpointer = Checkpointer(run)
+        self.pretraining = PretrainingSaves(run)
+        self.stop = StopRequest(announce=run.show_progress)
+        """Set by Ctrl-C: the run stops after the current step and writes a checkpoint."""
+        self.eval_envs = None
+        """``eval.episodes`` copies of the evaluation task, stepped together (made on first use)."""
+        self._episode_start: float | None = None
+
+    def train(self) -> dict[str, float]:
+        """Lines 1-3 (unless resumed), then the episode loop, then the run's outputs."""
+        run, counters = self.run, self.run.counters
         with self.stop:
-            if self.logger is None:
+            if counters.last_checkpoint_steps is None:
                 self._prepare()
             bar = tqdm(
-                total=self.config.steps,
-                initial=self.env_steps,
+                total=run.config.steps,
+                initial=counters.env_steps,
                 desc="rig train",
                 unit="step",
-                disable=not self.progress,
+                disable=not run.show_progress,
             )
-            while self.env_steps < self.config.steps:
+            while counters.env_steps < run.config.steps:
                 self._episode_start = time.perf_counter()
                 self._run_episode(bar)
-                self.episodes += 1
-                unfinished = self.env_steps < self.config.steps
-                if unfinished and self.representation_training.finetune_due(
-                    self.episodes, self.env_steps
-                ):
-                    with self._stop_if_diverged():
-                        self.train_metrics.update(
-                            self.representation_training.finetune(self.episodes, self.env_steps)
-                        )
-                    self._representation_changed()
-                self.rl_seconds += time.perf_counter() - self._episode_start
+                counters.episodes += 1
+                unfinished = counters.env_steps < run.config.steps
+                if unfinished:
+                    self._finetune_if_due()
+                counters.rl_seconds += time.perf_counter() - self._episode_start
                 self._episode_start = None
                 if self.stop.requested and unfinished:
                     bar.close()
-                    self.save_checkpoint()
+                    self.checkpointer.save()
                     raise Interrupted(
-                        f"interrupted at env step {self.env_steps}; checkpoint "
-                        f"written; resume with: rig train --resume {self.run_dir}"
+                        f"interrupted at env step {counters.env_steps}; checkpoint "
+                        f"written; resume with: rig train --resume {run.run_dir}"
                     )
-                if self._checkpoint_due():
-                    self.save_checkpoint()
+                if self.checkpointer.due():
+                    self.checkpointer.save()
             bar.close()
-            return self._finish()
+            self.checkpointer.save()
+            counters.logger.close()
+            return write_run_outputs(run)
+
+    def _diverged_guard(self):
+        run = self.run
+        return stop_if_diverged(run.counters.env_steps, run.run_dir, self.checkpointer.kept)
+
+    def _finetune_if_due(self) -> None:
+        """Line 23: fine-tune the representation every K episodes."""
+        training, counters = self.run.representation_training, self.run.counters
+        if training.finetune_due(counters.episodes, counters.env_steps):
+            with self._diverged_guard():
+                counters.train_metrics.update(
+                    training.finetune(counters.episodes, counters.env_steps)
+                )
+            counters.train_metrics.update(training.last_report)
 
     def _prepare(self) -> None:
         """Lines 1-3: exploration data, representation pretraining, prior fit; then the
         first evaluation. Representations that are not learned (state, pixels) skip 1-3.
         Pretraining is saved (``pretraining.pt``) until the first checkpoint."""
-        c, representation = self.config, self.representation_training
-        c.save(self.run_dir / CONFIG_FILE)
-        self.logger = Logger(self.run_dir)
-        self.draw_task_goals()
-        if representation.learned and representation.trainer is None:
-            representation.collect(self.env, self.horizon)
-        if representation.learned:
-            representation.pretrain(self._save_pretraining, self.stop)
+        run, training = self.run, self.run.representation_training
+        run.config.save(run.run_dir / CONFIG_FILE)
+        run.counters.start_log()
+        run.draw_task_goals()
+        if training.learned and training.trainer is None:
+            training.collect(run.env, run.horizon)
+        if training.learned:
+            training.pretrain(self.pretraining.save, self.stop)
             if self.stop.requested:
-                done, total = representation.trainer.steps_trained, c.vae.pretrain_steps
+                done, total = training.trainer.steps_trained, run.config.vae.pretrain_steps
                 raise Interrupted(
                     f"interrupted during VAE pretraining (step {done} of {total}); progress "
-                    f"written; resume with: rig train --resume {self.run_dir}"
+                    f"written; resume with: rig train --resume {run.run_dir}"
                 )
-        representation.refresh(self.env_steps)
-        self._representation_changed()
-        representation.warn_if_objects_missed()
+        training.refresh(run.counters.env_steps)
+        run.counters.train_metrics.update(training.last_report)
+        training.warn_if_objects_missed()
         self._evaluate_and_log()
-        self.save_checkpoint()
-        (self.run_dir / PRETRAINING_FILE).unlink(missing_ok=True)
+        self.checkpointer.save()
+        self.pretraining.remove()
 
     def _run_episode(self, bar: tqdm) -> None:
         """Lines 5-22: one episode toward a goal, with TD3 updates after every step (or all
         at its end, with ``td3.updates_per_episode``)."""
-        c = self.config
-        self.collector.start_episode()
-        for step in range(self.horizon):
-            ended = self.collector.step()
-            self.env_steps += 1
+        run, c, counters = self.run, self.run.config, self.run.counters
+        run.collector.start_episode()
+        for step in range(run.horizon):
+            ended = run.collector.step()
+            counters.env_steps += 1
             bar.update(1)
-            ended = ended or step == self.horizon - 1 or self.env_steps >= c.steps
+            ended = ended or step == run.horizon - 1 or counters.env_steps >= c.steps
             if ended:
-                self.collector.end_episode()
-            if self.env_steps >= c.learning_starts:
-                with self._stop_if_diverged():
-                    self.learner.train(self._updates_due(ended))
+                run.collector.end_episode()
+            if counters.env_steps >= c.learning_starts:
+                with self._diverged_guard():
+                    run.learner.train(self._updates_due(ended))
             if self.stop.requested:
                 break
-            if self.env_steps % c.eval.every_steps == 0 or self.env_steps == c.steps:
+            if counters.env_steps % c.eval.every_steps == 0 or counters.env_steps == c.steps:
                 self._evaluate_and_log()
-                distance = self.eval_metrics.get("eval/final_distance")
+                distance = counters.eval_metrics.get("eval/final_distance")
                 if distance is not None:
                     bar.set_postfix(final_distance=f"{distance:.3f}")
             if ended:
                 break
 
     def _updates_due(self, episode_ended: bool) -> int:
-        per_episode = self.config.td3.updates_per_episode
+        per_episode = self.run.config.td3.updates_per_episode
         if per_episode:
             return per_episode if episode_ended else 0
-        return self.config.td3.updates_per_step
-
-    def _representation_changed(self) -> None:
-        self.train_metrics.update(self.representation_training.last_report)
-        self.agent.prior = self.imagined_goals.prior
+        return self.run.config.td3.updates_per_step
 
     def _evaluate_and_log(self) -> None:
-        c = self.config
+        run, c, counters = self.run, self.run.config, self.run.counters
         if self.eval_envs is None:
             self.eval_envs = make_vector(
                 c.eval_env or c.env, c.eval.episodes, image_size=c.image_size
             )
         result = evaluate_batched(
-            self.eval_envs, self.agent.goal_policy(), self.horizon, seed=c.seed + c.eval.seed_offset
+            self.eval_envs, run.agent.goal_policy(), run.horizon, seed=c.eval_seed
         )
-        self.eval_metrics = result.metrics
-        self.train_metrics.update(self.learner.take_metrics())
-        self.train_metrics.update(self.collector.take_metrics())
-        elapsed = self.rl_seconds
+        counters.eval_metrics = result.metrics
+        counters.train_metrics.update(run.learner.take_metrics())
+        counters.train_metrics.update(run.collector.take_metrics())
+        elapsed = counters.rl_seconds
         if self._episode_start is not None:
             elapsed += time.perf_counter() - self._episode_start
-        updates = self.learner.td3.updates
+        updates = run.learner.td3.updates
         row = {
-            "env_steps": self.env_steps,
-            "episodes": self.episodes,
+            "env_steps": counters.env_steps,
+            "episodes": counters.episodes,
             "td3_updates": updates,
             "time/rl_seconds": elapsed,
-            "time/env_steps_per_s": self.env_steps / elapsed if elapsed else 0.0,
-            "time/updates_per_s": updates / max(self.learner.seconds, 1e-9),
+            "time/env_steps_per_s": counters.env_steps / elapsed if elapsed else 0.0,
+            "time/updates_per_s": updates / max(run.learner.seconds, 1e-9),
             **result.metrics,
-            **self.train_metrics,
+            **counters.train_metrics,
         }
         bad = [k for k, v in row.items() if not np.isfinite(v)]
         if bad:
-            with self._stop_if_diverged():
+            with self._diverged_guard():
                 raise FloatingPointError(f"non-finite {', '.join(bad)}")
-        self.logger.log(row, self.env_steps)
+        counters.logger.log(row, counters.env_steps)

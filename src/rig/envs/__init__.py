@@ -153,6 +153,14 @@ def make(name: str, image_size: int | None = None, **kwargs) -> gym.Env:
     return StateGoalTask(env) if robotics_task else env
 
 
+def episode_horizon(env: gym.Env | gym.vector.VectorEnv, override: int = 0, name: str = "") -> int:
+    """Steps per episode: ``override`` (``--horizon``) if set, else the task's time limit."""
+    horizon = override or (env.spec.max_episode_steps if env.spec else 0)
+    if not horizon:
+        raise ValueError(f"task {name or env.spec} has no time limit; set --horizon")
+    return horizon
+
+
 def make_vector(
     name: str, num_envs: int, image_size: int | None = None, **kwargs
 ) -> gym.vector.VectorEnv:
