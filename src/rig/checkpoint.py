@@ -155,7 +155,8 @@ def migrate(state: dict, path: Path | str = "checkpoint") -> dict:
         "train_metrics": state.get("train_metrics", {}),
         **({"progress_rows": state["progress_rows"]} if "progress_rows" in state else {}),
     }
-    parts["task_goals"] = {"raw": state.get("env_goals")}
+    if state.get("env_goals") is not None:
+        parts["task_goals"] = {"raw": state["env_goals"]}
     parts["randomness"] = state["rng"]
     parts["buffer"] = {"file": state.get("buffer_file")}
     return {"format": FORMAT, "config": state["config"], "spaces": state.get("spaces"),

@@ -138,17 +138,18 @@ class Config:
     """Task for evaluation if not ``env`` (e.g. ``multi-pusher-variable``, Figure 6)."""
     method: str = "rig"
     """Method preset (``rig methods`` lists them)."""
-    representation: Literal["vae", "ae", "spatial-ae", "state", "pixels"] = "vae"
-    """What the policy sees: beta-VAE latents, autoencoder codes (L&R), spatial feature
-    points (DSAE), the true state (oracle) or raw pixels with an encoder trained by the critic."""
-    reward: Literal["latent-distance", "log-prob", "mahalanobis", "pixel-mse", "task"] = (
-        "latent-distance"
-    )
-    """``-||z' - z_g||``; the log-density of the goal under the encoder's Gaussian at the
-    next observation (Figure 4's "Log Probability"); minus the Mahalanobis norm under the
-    encoder's precision (Equation 3 as printed);
-    minus the pixel MSE between the next image and the (decoded) goal; the task's own
-    ``compute_reward`` of a goal environment (sparse or dense, e.g. ``FetchReach-v4`` or
+    representation: str = "vae"
+    """What the policy sees (``rig.representations.REPRESENTATIONS``): ``vae`` beta-VAE
+    latents, ``ae`` autoencoder codes (L&R), ``spatial-ae`` spatial feature points (DSAE),
+    ``state`` the true state (oracle) or ``pixels`` raw pixels with an encoder trained by
+    the critic."""
+    reward: str = "latent-distance"
+    """``rig.reward.REWARDS``: ``latent-distance`` ``-||z' - z_g||``; ``log-prob`` the
+    log-density of the goal under the encoder's Gaussian at the next observation (Figure
+    4's "Log Probability"); ``mahalanobis`` minus the Mahalanobis norm under the encoder's
+    precision (Equation 3 as printed); ``pixel-mse`` minus the pixel MSE between the next
+    image and the (decoded) goal; ``task`` the task's own ``compute_reward`` of a goal
+    environment (sparse or dense, e.g. ``FetchReach-v4`` or
     ``FetchReachDense-v4``; representation ``state`` only)."""
     rollout_goals: Literal["prior", "env"] = "prior"
     """Goals of exploration episodes: imagined (sampled from the fitted prior) or the
@@ -208,6 +209,7 @@ class Config:
             problems.append(
                 f"relabeling fractions sum to {sum(fractions.values()):g} > 1: {fractions}"
             )
+        problems += _unregistered(self.representation, self.reward)
         problems += self._method_problems()
         problems += _device_problems(self.device)
         if problems:
@@ -272,6 +274,21 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _unregistered(representation: str, reward: str) -> list[str]:
+    """A representation or reward that no registry holds, with the names they do hold."""
+    from rig.representations import REPRESENTATIONS
+    from rig.reward import REWARDS
+
+    problems = []
+    for what, name, registry in (
+        ("representation", representation, REPRESENTATIONS),
+        ("reward", reward, REWARDS),
+    ):
+        if name not in registry:
+            problems.append(f"unknown {what} {name!r}; known: {', '.join(registry)}")
+    return problems
 
 
 def _device_problems(device: str) -> list[str]:

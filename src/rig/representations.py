@@ -14,6 +14,7 @@ TD3 networks see, with ``features(observations)``:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -44,6 +45,8 @@ class Representation(Protocol):
     future goals and rollout goals are frames."""
     latent_dim: int
     """Width of its feature vectors (0 for images)."""
+    image_size: int
+    """Side of the square camera images it reads (representations of images only)."""
     goal_dim: int
     """Width of its goal feature vectors (``latent_dim`` unless the task's goals are a part
     of its state)."""
@@ -95,26 +98,40 @@ class RawPixels(nn.Module):
         return np.asarray(images, dtype=np.uint8)
 
 
+RepresentationFactory = Callable[[Config, int, int], nn.Module]
+"""``(config, state_dim, goal_dim) -> representation``, untrained: an ``nn.Module`` with the
+attributes and ``features`` of :class:`Representation`."""
+
+
+def _state_identity(config: Config, state_dim: int, goal_dim: int) -> nn.Module:
+    if state_dim == 0:
+        raise ValueError(
+            f"representation 'state' needs a task with state_observation; {config.env} has none"
+        )
+    return StateIdentity(state_dim, goal_dim)
+
+
+REPRESENTATIONS: dict[str, RepresentationFactory] = {
+    "vae": lambda c, s, g: ConvVAE(c.image_size, c.vae.latent_dim),
+    "ae": lambda c, s, g: ConvVAE(c.image_size, c.vae.latent_dim, variational=False),
+    "spatial-ae": lambda c, s, g: SpatialAutoencoder(c.image_size, c.vae.latent_dim),
+    "state": _state_identity,
+    "pixels": lambda c, s, g: RawPixels(c.image_size),
+}
+"""Every representation by its ``Config.representation`` name; a new one is one entry here
+(and a method preset that names it)."""
+
+
 def make_representation(config: Config, state_dim: int, goal_dim: int | None = None) -> nn.Module:
     """The representation named by ``config.representation``, untrained (``state_dim`` and
     ``goal_dim``: the task's true state and goal widths, 0 if it has none; goals as wide as
     states by default)."""
-    kind, size, dim = config.representation, config.image_size, config.vae.latent_dim
-    if kind == "vae":
-        return ConvVAE(size, dim)
-    if kind == "ae":
-        return ConvVAE(size, dim, variational=False)
-    if kind == "spatial-ae":
-        return SpatialAutoencoder(size, dim)
-    if kind == "state":
-        if state_dim == 0:
-            raise ValueError(
-                f"representation 'state' needs a task with state_observation; {config.env} has none"
-            )
-        return StateIdentity(state_dim, state_dim if goal_dim is None else goal_dim)
-    if kind == "pixels":
-        return RawPixels(size)
-    raise ValueError(f"unknown representation {kind!r}")
+    factory = REPRESENTATIONS.get(config.representation)
+    if factory is None:
+        raise ValueError(
+            f"unknown representation {config.representation!r}; known: {', '.join(REPRESENTATIONS)}"
+        )
+    return factory(config, state_dim, state_dim if goal_dim is None else goal_dim)
 
 
 def make_networks(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,35 +57,58 @@ RewardFn = Callable[["TransitionBatch", np.ndarray], np.ndarray]
 """``(batch, goals) -> rewards``: one reward per transition of ``batch`` for its goal."""
 
 
-def make_reward(
-    kind: str,
-    representation: Representation,
-    decode: Callable[[np.ndarray], np.ndarray],
-    next_images: Callable[[TransitionBatch], np.ndarray],
-    task_reward: Callable[[np.ndarray, np.ndarray, None], np.ndarray] | None = None,
-) -> RewardFn:
-    """The reward ``kind`` (``Config.reward``) in ``representation``'s feature space.
+@dataclass(frozen=True)
+class RewardInputs:
+    """What a reward may read besides a batch and its goals: the representation, ``decode``
+    (latent goals to images), ``next_images(batch)`` (the frames after the batch's
+    transitions) and a goal environment's own ``compute_reward(achieved, desired, info)``."""
 
-    ``decode`` turns latent goals into images (``pixel-mse``); ``next_images(batch)`` gives
-    the frames after the batch's transitions (``log-prob``, ``mahalanobis``, ``pixel-mse``);
-    ``task_reward`` is a goal environment's own ``compute_reward(achieved, desired, info)``
-    (``task``: sparse or dense, as the task defines it).
-    """
-    if kind == "latent-distance":
-        return lambda batch, goals: latent_distance_reward(batch.next_achieved, goals)
-    if kind == "task":
-        if task_reward is None:
-            raise ValueError("reward 'task' needs a task with compute_reward (a goal environment)")
-        return lambda batch, goals: np.asarray(
-            task_reward(batch.next_achieved, goals, None), np.float32
+    representation: Representation
+    decode: Callable[[np.ndarray], np.ndarray]
+    next_images: Callable[[TransitionBatch], np.ndarray]
+    task_reward: Callable[[np.ndarray, np.ndarray, None], np.ndarray] | None = None
+
+
+def _task(inputs: RewardInputs) -> RewardFn:
+    task_reward = inputs.task_reward
+    if task_reward is None:
+        raise ValueError("reward 'task' needs a task with compute_reward (a goal environment)")
+    return lambda batch, goals: np.asarray(
+        task_reward(batch.next_achieved, goals, None), np.float32
+    )
+
+
+def _precision(kind: str) -> Callable[[RewardInputs], RewardFn]:
+    def build(inputs: RewardInputs) -> RewardFn:
+        reward, rep = _PRECISION_REWARDS[kind], inputs.representation
+        return lambda batch, goals: reward(
+            batch.next_features, rep.encode_log_variances(inputs.next_images(batch)), goals
         )
-    if kind in _PRECISION_REWARDS:
-        precision_reward = _PRECISION_REWARDS[kind]
-        return lambda batch, goals: precision_reward(
-            batch.next_features, representation.encode_log_variances(next_images(batch)), goals
-        )
-    if kind == "pixel-mse":
-        return lambda batch, goals: pixel_mse_reward(
-            next_images(batch), goals if representation.reads_images else decode(goals)
-        )
-    raise ValueError(f"unknown reward {kind!r}")
+
+    return build
+
+
+def _pixel_mse(inputs: RewardInputs) -> RewardFn:
+    reads_images = inputs.representation.reads_images
+    return lambda batch, goals: pixel_mse_reward(
+        inputs.next_images(batch), goals if reads_images else inputs.decode(goals)
+    )
+
+
+REWARDS: dict[str, Callable[[RewardInputs], RewardFn]] = {
+    "latent-distance": lambda inputs: (
+        lambda batch, goals: latent_distance_reward(batch.next_achieved, goals)
+    ),
+    "task": _task,
+    **{kind: _precision(kind) for kind in _PRECISION_REWARDS},
+    "pixel-mse": _pixel_mse,
+}
+"""Every reward by its ``Config.reward`` name: a builder from :class:`RewardInputs` to a
+:data:`RewardFn` (``task``: sparse or dense, as the goal environment defines it)."""
+
+
+def make_reward(kind: str, inputs: RewardInputs) -> RewardFn:
+    """The reward ``kind`` (``Config.reward``) in the representation's feature space."""
+    if kind not in REWARDS:
+        raise ValueError(f"unknown reward {kind!r}; known: {', '.join(REWARDS)}")
+    return REWARDS[kind](inputs)

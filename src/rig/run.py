@@ -27,7 +27,7 @@ from rig.relabel import GoalRelabeler
 from rig.replay import ReplayBuffer
 from rig.representation_training import RepresentationTraining
 from rig.representations import achieved_apart
-from rig.reward import make_reward
+from rig.reward import RewardInputs, make_reward
 from rig.td3 import TD3
 
 
@@ -238,10 +238,9 @@ def _make_learner(
     representation = agent.representation
     reward = make_reward(
         c.reward,
-        representation,
-        agent.decode,
-        buffer.next_images,
-        task_method(env, "compute_reward"),
+        RewardInputs(
+            representation, agent.decode, buffer.next_images, task_method(env, "compute_reward")
+        ),
     )
     return Learner(td3, buffer, relabeler, reward, c.td3, representation.reads_images, device)
 
