@@ -143,10 +143,36 @@ def _train(argv: list[str]) -> int:
     return 0
 
 
+def _print_representation_report(agent, env, probe_states: int, seed: int) -> None:
+    """What the agent's latents carry, on ``probe_states`` fresh goal states of ``env``."""
+    from rig.diagnostics import probe_data, report_values, representation_report
+
+    data = probe_data(env, probe_states, seed)
+    report = representation_report(agent.encode, data)
+    sections = (
+        ("r2", "held-out R^2 of each true-state dimension from the latents"),
+        (
+            "monotone",
+            "fraction of the steps of straight moves of each object toward a goal "
+            "along which the latent distance falls (1: the reward follows every push)",
+        ),
+        (
+            "reach",
+            "fraction of those moves whose first step already lowers the latent distance "
+            "by a quarter of the move's mean step (1: every move is guided from its start)",
+        ),
+    )
+    for kind, title in sections:
+        values = report_values(report, kind)
+        if values:
+            print(f"representation: {title} ({probe_states} fresh goal states)")
+            for name, value in values.items():
+                print(f"  {name:<12}{value:>8.3f}")
+
+
 def _eval(argv: list[str]) -> int:
     from rig.agent import Agent
     from rig.checkpoint import load_checkpoint
-    from rig.diagnostics import probe_data, report_values, representation_report
     from rig.envs import episode_horizon, make, make_vector
     from rig.evaluate import evaluate_batched, summarize
 
@@ -181,34 +207,14 @@ def _eval(argv: list[str]) -> int:
     envs.close()
     print(
         f"{args.run}: {config.method} on {config.env}, {args.episodes} fresh goals, "
-        f"checkpoint at env step {checkpoint.state['counters']['env_steps']}"
+        f"checkpoint at env step {checkpoint.env_steps}"
     )
     print(summarize(result.per_episode))
     if not (args.probe_states and agent.representation.trainable):
         return 0
     env = make(config.env, image_size=config.image_size)
     if hasattr(env.unwrapped, "sample_goals"):
-        data = probe_data(env, args.probe_states, seed)
-        report = representation_report(agent.encode, data)
-        sections = (
-            ("r2", "held-out R^2 of each true-state dimension from the latents"),
-            (
-                "monotone",
-                "fraction of the steps of straight moves of each object toward a goal "
-                "along which the latent distance falls (1: the reward follows every push)",
-            ),
-            (
-                "reach",
-                "fraction of those moves whose first step already lowers the latent distance "
-                "by a quarter of the move's mean step (1: every move is guided from its start)",
-            ),
-        )
-        for kind, title in sections:
-            values = report_values(report, kind)
-            if values:
-                print(f"representation: {title} ({args.probe_states} fresh goal states)")
-                for name, value in values.items():
-                    print(f"  {name:<12}{value:>8.3f}")
+        _print_representation_report(agent, env, args.probe_states, seed)
     return 0
 
 
