@@ -138,7 +138,7 @@ def build_run(config: Config, run_dir: Path, progress: bool = True) -> Run:
     randomness = _seed(c)
     env, eval_env = _make_tasks(c)
     horizon = episode_horizon(env, c.horizon, c.env)
-    spaces = _task_spaces(c, env)
+    spaces = _task_spaces(env)
     agent, critic = build_agent(c, spaces, torch.device(c.device), randomness.rng)
     imagined_goals = agent.imagined_goals
     buffer = _make_buffer(c, env, horizon, spaces, agent, randomness.rng)
@@ -153,9 +153,23 @@ def build_run(config: Config, run_dir: Path, progress: bool = True) -> Run:
         randomness.rng, progress,
     )  # fmt: skip
     return Run(
-        c, run_dir, progress, randomness, RunCounters(run_dir), env, eval_env, horizon, spaces,
-        imagined_goals, task_goals, agent, buffer, learner, collector, representation_training,
-    )  # fmt: skip
+        config=c,
+        run_dir=run_dir,
+        show_progress=progress,
+        randomness=randomness,
+        counters=RunCounters(run_dir),
+        env=env,
+        eval_env=eval_env,
+        horizon=horizon,
+        spaces=spaces,
+        imagined_goals=imagined_goals,
+        task_goals=task_goals,
+        agent=agent,
+        buffer=buffer,
+        learner=learner,
+        collector=collector,
+        representation_training=representation_training,
+    )
 
 
 def _seed(c: Config) -> Randomness:
@@ -180,7 +194,7 @@ def _make_tasks(c: Config) -> tuple[gym.Env, gym.Env]:
     return env, eval_env
 
 
-def _task_spaces(c: Config, env: gym.Env) -> TaskSpaces:
+def _task_spaces(env: gym.Env) -> TaskSpaces:
     spaces = env.observation_space.spaces
     state, goal = (spaces.get(f"state_{k}") for k in ("observation", "desired_goal"))
     action_space = env.action_space
