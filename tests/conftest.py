@@ -1,3 +1,7 @@
+import contextlib
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -41,6 +45,30 @@ TINY = [
 def train_tiny(out, *extra):
     assert main(["train", *TINY, "--out", str(out), *extra]) == 0
     return out
+
+
+HOLD_LOCK = """
+import sys, time
+from rig.run_lock import RunLock
+with RunLock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(run_dir):
+    """Another process holds ``run_dir``'s lock inside the block; it is SIGKILLed on leaving
+    (which releases the lock). Yields that process."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(run_dir)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 @pytest.fixture(scope="session")

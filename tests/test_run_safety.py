@@ -11,7 +11,7 @@ import time
 
 import pytest
 import torch
-from conftest import TINY, train_tiny
+from conftest import TINY, lock_held_elsewhere, train_tiny
 from test_resume import metrics_without_time
 
 from rig import checkpointer, representation_training, trainer
@@ -334,25 +334,12 @@ def test_check_run_dir_says_what_it_would_delete(tmp_path):
 
 
 # ----- one writer per run ------------------------------------------------------------------
-HOLD_LOCK = """
-import sys, time
-from rig.trainer import RunLock
-with RunLock(sys.argv[1]):
-    print("held", flush=True)
-    time.sleep(120)
-"""
-
-
 def test_a_second_writer_is_refused_naming_the_first_and_a_killed_one_blocks_nothing(
     tmp_path, tiny_run, capsys
 ):
     out = tmp_path / "run"
     shutil.copytree(tiny_run, out)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere(out) as holder:
         before = sorted(p.name for p in out.iterdir())
         assert main(["train", "--resume", str(out), "--steps", "400", "--quiet"]) == 2
         err = error_line(capsys)
@@ -360,8 +347,6 @@ def test_a_second_writer_is_refused_naming_the_first_and_a_killed_one_blocks_not
         assert main(["train", *TINY, "--out", str(out), "--overwrite"]) == 2
         assert f"PID {holder.pid}" in error_line(capsys)
         assert sorted(p.name for p in out.iterdir()) == before  # nothing touched
-    finally:
-        holder.kill()  # SIGKILL: the OS drops its lock
-        holder.wait()
+    # the holder was SIGKILLed: the OS dropped its lock
     assert main(["train", "--resume", str(out), "--steps", "400", "--quiet"]) == 0
     assert load_checkpoint(out).env_steps == 400

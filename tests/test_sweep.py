@@ -1,13 +1,17 @@
 import json
+import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import lock_held_elsewhere
 
 from rig.cli import main, train_config
 from rig.config import Config
+from rig.logger import read_progress
 from rig.sweep import apply_overrides, load_sweep, read_sweep, run_local, run_ray, trials
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,6 +200,44 @@ def test_a_run_directory_with_another_configuration_is_not_reused(local_sweep, t
     assert main(["sweep", str(path), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "holds a run with a different configuration (vae.beta)" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_a_trial_another_process_writes_is_left_alone_and_collected_later(tmp_path):
+    todo = trials(load_sweep(write_sweep(tmp_path / "tiny.yaml", methods=["rig"])), tmp_path)
+    held = tmp_path / "point/rig/seed1"
+    with lock_held_elsewhere(held):
+        results = {r.name: r.status for r in run_local(todo, workers=2, progress=False)}
+        assert results == {"point/rig/seed0": "trained", "point/rig/seed1": "busy"}
+        assert [p.name for p in held.iterdir()] == ["run.lock"]
+    results = {r.name: r.status for r in run_local(todo, progress=False)}
+    assert results == {"point/rig/seed0": "skipped", "point/rig/seed1": "trained"}
+
+
+@pytest.mark.slow
+def test_two_sweeps_at_once_on_one_out_run_each_trial_once(tmp_path):
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "rig.cli", "sweep", str(write_sweep(tmp_path / "tiny.yaml"))]
+    sweeps = [
+        subprocess.Popen(
+            [*command, "--out", str(out), "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [sweep.communicate(timeout=900) for sweep in sweeps]
+    assert [sweep.returncode for sweep in sweeps] == [0, 0], outputs
+
+    def total(status: str) -> int:
+        return sum(int(re.search(rf"(\d+) {status}", stdout).group(1)) for stdout, _ in outputs)
+
+    assert (total("trained"), total("resumed")) == (4, 0)
+    assert len(run_dirs(out)) == 4
+    for progress in out.rglob("progress.csv"):
+        steps = [row["env_steps"] for row in read_progress(progress)]
+        assert steps == sorted(set(steps)), progress  # one writer: no row written twice
 
 
 @pytest.mark.slow

@@ -289,7 +289,8 @@ def _sweep(argv: list[str]) -> int:
     else:
         results = run_local(todo, args.workers, progress=not args.quiet)
     failed = [r for r in results if r.status == "failed"]
-    counts = {s: sum(r.status == s for r in results) for s in ("trained", "resumed", "skipped")}
+    statuses = ("trained", "resumed", "skipped", "busy")
+    counts = {s: sum(r.status == s for r in results) for s in statuses}
     print(
         f"sweep written to {out}: {len(results)} trials, "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
@@ -297,6 +298,11 @@ def _sweep(argv: list[str]) -> int:
     )
     if failed:
         raise ValueError("; ".join(describe(r) for r in failed))
+    if counts["busy"]:
+        print(
+            f"{counts['busy']} trials were being written by another rig process: "
+            "run this sweep again once it ends to collect them"
+        )
     print(f"figure: rig plot {out} --out {out}/figure.png; table: rig report {out}")
     return 0
 

@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from rig.config import Config, replace_fields
+from rig.run_lock import RunInUse, RunLock
 
 _SWEEP_KEYS = {
     "tasks",
@@ -83,7 +84,8 @@ class Trial:
 class TrialResult:
     name: str
     status: str
-    """``trained``, ``resumed``, ``skipped`` (already finished) or ``failed``."""
+    """``trained``, ``resumed``, ``skipped`` (already finished), ``busy`` (another process is
+    writing it; a later sweep collects it) or ``failed``."""
     summary: dict[str, float] = field(default_factory=dict)
     error: str = ""
 
@@ -226,9 +228,19 @@ def trial_state(config: Config) -> str:
 def run_trial(config: Config) -> tuple[str, dict[str, float]]:
     """Bring one trial to completion: skip it if finished, resume it if interrupted, else train.
 
-    Returns the status (``skipped``, ``resumed`` or ``trained``) and the run's summary. This is
-    the one function that runs trials, on this machine and under Ray alike.
+    Returns the status (``skipped``, ``resumed``, ``trained`` or ``busy``) and the run's
+    summary. This is the one function that runs trials, on this machine and under Ray alike.
+    The trial's lock is held from the moment its state is read, so two sweeps on one ``--out``
+    never run one trial twice: the second finds it ``busy``, or finished.
     """
+    try:
+        with RunLock(config.out):
+            return _run_locked_trial(config)
+    except RunInUse:
+        return "busy", {}
+
+
+def _run_locked_trial(config: Config) -> tuple[str, dict[str, float]]:
     from rig.presets import differences
     from rig.trainer import resume, train
 
@@ -361,6 +373,8 @@ def describe(result: TrialResult) -> str:
     """One line about a finished trial."""
     if result.status == "failed":
         return f"{result.name}: failed: {result.error}"
+    if result.status == "busy":
+        return f"{result.name}: busy (another rig process is writing it; not run here)"
     distance = result.summary.get("eval/final_distance")
     shown = f", final distance {distance:.3f}" if distance is not None else ""
     return f"{result.name}: {result.status}{shown}"

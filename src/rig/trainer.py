@@ -8,8 +8,6 @@ With ``save_buffer`` the resumed run reproduces the uninterrupted one exactly.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
-import os
 import shutil
 import sys
 from fnmatch import fnmatch
@@ -28,52 +26,12 @@ from rig.config import Config, replace_fields
 from rig.errors import RigError
 from rig.representation_training import DATASET_FILE
 from rig.run import build_run
+from rig.run_lock import LOCK_FILE, RunLock
 from rig.workspace import CONFIG_FILE, Workspace
 
 
 class RunDirectoryExists(RigError):
     """The run directory already holds a run and ``overwrite`` was not given."""
-
-
-class RunInUse(RigError):
-    """Another process is writing the run directory."""
-
-
-LOCK_FILE = "run.lock"
-"""Held (``flock``) by the one process that writes a run; it holds that process's PID."""
-
-
-class RunLock:
-    """An exclusive lock on a run directory for the life of a run. The OS releases it when
-    its process dies, so a lock left by a SIGKILL blocks nothing."""
-
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / LOCK_FILE
-        self._file = None
-
-    def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        f = self.path.open("a+")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            pid = f.read().strip() or "unknown"
-            f.close()
-            raise RunInUse(
-                f"{self.path.parent} is being written by another rig process (PID {pid}); "
-                "wait for it to end, or stop it, then --resume"
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"{os.getpid()}\n")
-        f.flush()
-        self._file = f
-        return self
-
-    def __exit__(self, *exc) -> None:
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
 
 
 RUN_FILES = (
@@ -141,7 +99,7 @@ def check_run_dir(out: Path, overwrite: bool) -> bool:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RunDirectoryExists(f"--out {out} is a file, not a directory")
-    if not (out.exists() and any(out.iterdir())):
+    if not (out.exists() and any(p.name != LOCK_FILE for p in out.iterdir())):
         return False
     if not overwrite:
         hint = f"pass --resume {out} to continue it" if is_run_dir(out) else "choose another --out"
@@ -172,10 +130,11 @@ def train(config: Config, overwrite: bool = False, progress: bool = True) -> dic
     been built (a run that cannot start destroys nothing)."""
     config.validate()
     run_dir = Path(config.out)
-    replace = check_run_dir(run_dir, overwrite)
+    check_run_dir(run_dir, overwrite)  # refused before anything is built
     workspace = Workspace(build_run(config, run_dir, progress))
     with RunLock(run_dir):
-        if replace:
+        # Checked again under the lock: another process may have written a run meanwhile.
+        if check_run_dir(run_dir, overwrite):
             _delete_run_files(run_dir)
         return workspace.train()
 
