@@ -15,6 +15,7 @@ from rig.envs.mujoco.pusher import MultiPusherEnv, PusherEnv
 TASKS = {
     "reacher": 2,
     "pusher": 4,
+    "pusher-narrow": 4,
     "multi-pusher": 6,
     "multi-pusher-variable": 6,
     "door": 4,
@@ -168,6 +169,19 @@ def test_pick_place_grasps_lifts_and_drops_the_ball_by_contact_alone():
     assert held_still[3] == pytest.approx(carried[3], abs=3e-3)  # without slipping out
     dropped = move_to([0.57, 0.09], grip=-1, steps=15)
     assert dropped[3] == pytest.approx(0.02, abs=2e-3) and dropped[1] == pytest.approx(0.09)
+
+
+def test_the_narrow_pusher_draws_goals_three_quarters_as_wide_laterally():
+    narrow = make("pusher-narrow").unwrapped
+    narrow.reset(seed=0)
+    s = narrow.sample_goals(500)["state_desired_goal"]
+    assert np.all((s[:, :2] >= [-0.0375, 0.55]) & (s[:, :2] <= [0.0375, 0.65]))
+    assert np.all((s[:, 2:] >= [-0.15, 0.5]) & (s[:, 2:] <= [0.15, 0.7]))
+    assert s[:, 2].min() < -0.14 and s[:, 2].max() > 0.14  # the whole narrower box is used
+    assert s[:, 3].min() < 0.51 and s[:, 3].max() > 0.69  # depth unchanged
+    assert PusherEnv.puck_goal_low[0, 0] == -0.2  # the standard pusher is untouched
+    with pytest.raises(ValueError, match="goal_width"):
+        PusherEnv(goal_width=0)
 
 
 def test_pick_place_goals_put_the_ball_in_the_hand_three_times_in_four():

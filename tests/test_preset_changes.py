@@ -140,6 +140,16 @@ def test_vae_presets_train_the_vae_before_and_during_rl_as_named(
     assert parts.representation_training.finetune_due(episodes=60, env_steps=6000) == fine_tuned
 
 
+@pytest.mark.parametrize("name,every_steps", [("vae-online", True), ("rig", False)])
+def test_the_online_vae_retrains_every_3000_env_steps_whatever_the_horizon(
+    name, every_steps, tmp_path
+):
+    due = build(name, tmp_path).representation_training.finetune_due
+    assert due(episodes=30, env_steps=3000)  # the pusher's horizon, 100
+    assert due(episodes=59, env_steps=2950) != every_steps  # point's, 50: rig's K = 20 episodes
+    assert due(episodes=20, env_steps=1000) != every_steps
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name,encoder,variational",

@@ -29,6 +29,10 @@ class RepresentationConfig:
     """Gradient steps on the exploration dataset before RL starts."""
     finetune_every_episodes: int = 20
     """K in Algorithm 1: fine-tune the VAE every K episodes (0 = never fine-tune)."""
+    finetune_every_steps: int = 0
+    """If > 0, K counts env steps instead of episodes: fine-tune at the first episode end this
+    many env steps after the last round, whatever the horizon (supplementary 9.3's online
+    VAE: 3,000)."""
     finetune_steps: int = 100
     """Gradient steps per fine-tuning round."""
     refresh_frames_per_step: float = 100.0
@@ -352,6 +356,7 @@ RANGES: dict[str, Range] = {
     "vae.batch_size": COUNT,
     "vae.pretrain_steps": AT_LEAST_0,
     "vae.finetune_every_episodes": AT_LEAST_0,
+    "vae.finetune_every_steps": AT_LEAST_0,
     "vae.finetune_steps": AT_LEAST_0,
     "vae.refresh_frames_per_step": AT_LEAST_0,
     "vae.replay_fraction": FRACTION,

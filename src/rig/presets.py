@@ -152,10 +152,9 @@ _METHODS = [
     ),
     Method(
         "vae-online",
-        "RIG with no VAE pretraining: retrain on replay images every 60 episodes "
-        "(3,000 steps at horizon 50)",
+        "RIG with no VAE pretraining: retrain on replay images every 3,000 env steps",
         "Supplementary 9.3, Figure 11",
-        _vae(pretrain_steps=0, replay_fraction=1.0, finetune_every_episodes=60, finetune_steps=500),
+        _vae(pretrain_steps=0, replay_fraction=1.0, finetune_every_steps=3000, finetune_steps=500),
     ),
     Method(
         "relabel-none",
@@ -236,6 +235,12 @@ _TASKS = [
         "paper section 5 and rlkit v0.1.2: 10,000 images, ~500K env steps, 4,000 steps "
         "before training; latent size 8, 5,000 VAE steps, imagined goals drawn from the "
         "exploration images' latents: docs/task_protocols.md",
+    ),
+    TaskPreset(
+        "pusher-narrow",
+        _PUSHER,
+        "as pusher, with goals three quarters as wide laterally: the easier pusher of "
+        "supplementary 9.3 (Figure 11)",
     ),
     TaskPreset(
         "multi-pusher",

@@ -131,13 +131,18 @@ class RepresentationTraining:
         bar.close()
 
     def finetune_due(self, episodes: int, env_steps: int) -> bool:
-        """Line 23's schedule: every K episodes, and, once the buffer is large, only as often
-        as re-encoding all of it stays within ``vae.refresh_frames_per_step`` per env step."""
+        """Line 23's schedule: every K episodes (or ``vae.finetune_every_steps`` env steps),
+        and, once the buffer is large, only as often as re-encoding all of it stays within
+        ``vae.refresh_frames_per_step`` per env step."""
         v = self.config.vae
-        if not (v.finetune_every_episodes and self.learned):
+        if not ((v.finetune_every_episodes or v.finetune_every_steps) and self.learned):
             return False
         last_episodes, last_steps = self.last_finetune
-        if episodes - last_episodes < v.finetune_every_episodes:
+        if v.finetune_every_steps:
+            waited = env_steps - last_steps >= v.finetune_every_steps
+        else:
+            waited = episodes - last_episodes >= v.finetune_every_episodes
+        if not waited:
             return False
         budget = v.refresh_frames_per_step
         return not budget or (env_steps - last_steps) * budget >= self.buffer.num_frames

@@ -20,6 +20,7 @@ TASKS: dict[str, str] = {
     "point-wall": "rig/PointWall-v0",
     "reacher": "rig/VisualReacher-v0",
     "pusher": "rig/VisualPusher-v0",
+    "pusher-narrow": "rig/VisualPusherNarrow-v0",
     "multi-pusher": "rig/VisualMultiPusher-v0",
     "multi-pusher-variable": "rig/VisualMultiPusherVariable-v0",
     "door": "rig/VisualDoor-v0",
@@ -34,6 +35,7 @@ _REGISTRATIONS = {
     "rig/PointWall-v0": ("rig.envs.point:PointEnv", {"wall": True}, 50),
     "rig/VisualReacher-v0": ("rig.envs.mujoco.reacher:ReacherEnv", {}, 50),
     "rig/VisualPusher-v0": ("rig.envs.mujoco.pusher:PusherEnv", {}, 100),
+    "rig/VisualPusherNarrow-v0": ("rig.envs.mujoco.pusher:PusherEnv", {"goal_width": 0.75}, 100),
     "rig/VisualMultiPusher-v0": ("rig.envs.mujoco.pusher:MultiPusherEnv", {}, 100),
     "rig/VisualMultiPusherVariable-v0": (
         "rig.envs.mujoco.pusher:MultiPusherEnv",

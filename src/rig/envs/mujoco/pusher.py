@@ -20,6 +20,12 @@ class PusherEnv(ArmEnv):
 
     ``distance`` is the paper's metric, hand distance + puck distance; success is
     that sum below 0.06 (the original code's threshold).
+
+    Args:
+        goal_width: the goal boxes' lateral (x) width as a fraction of the above, about
+            their centres. Supplementary 9.3 runs Figure 11 on a pusher whose goal space is
+            three quarters as wide (``pusher-narrow``: puck goals in x ``[-0.15, 0.15]``,
+            as multiworld's ``puck_goal_low``/``high`` of ±0.15).
     """
 
     xml = "pusher.xml"
@@ -40,7 +46,15 @@ class PusherEnv(ArmEnv):
     margin): a goal the finger would have to share with a puck cannot be reached."""
     success_distance = 0.06
 
-    def __init__(self, **kwargs):
+    def __init__(self, goal_width: float = 1.0, **kwargs):
+        if not 0 < goal_width <= 1:
+            raise ValueError(f"goal_width must be in (0, 1], got {goal_width}")
+        self.puck_goal_low, self.puck_goal_high = _narrowed(
+            self.puck_goal_low, self.puck_goal_high, goal_width
+        )
+        self.hand_goal_low, self.hand_goal_high = _narrowed(
+            self.hand_goal_low, self.hand_goal_high, goal_width
+        )
         self.num_pucks = len(self.puck_starts)
         hand_low = np.minimum(self.hand_low, self.hand_start)
         hand_high = np.maximum(self.hand_high, self.hand_start)
@@ -99,6 +113,14 @@ class PusherEnv(ArmEnv):
             "puck_distance": puck,
             "success": hand + puck < self.success_distance,
         }
+
+
+def _narrowed(low: np.ndarray, high: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Goal box bounds (``[..., (x, y)]``) with the x extent scaled by ``width`` about its
+    centre; y unchanged."""
+    centre, half = (low + high) / 2, (high - low) / 2
+    scale = np.array([width, 1.0])
+    return centre - half * scale, centre + half * scale
 
 
 class MultiPusherEnv(PusherEnv):
