@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from rig.config import NoiseConfig
-from rig.noise import ExplorationNoise
+from rig.config import Config, NoiseConfig
+from rig.noise import make_noise
 
 LOW, HIGH = -np.ones(2, np.float32), np.ones(2, np.float32)
 
 
 def test_ou_noise_has_the_stationary_statistics_of_its_parameters():
-    noise = ExplorationNoise(
+    noise = make_noise(
         NoiseConfig("ou", theta=0.15, sigma=0.3), LOW * 100, HIGH * 100, np.random.default_rng(0)
     )
     samples = []
@@ -23,7 +23,7 @@ def test_ou_noise_has_the_stationary_statistics_of_its_parameters():
 
 
 def test_ou_reset_zeroes_the_state_and_actions_are_clipped():
-    noise = ExplorationNoise(NoiseConfig("ou", sigma=5.0), LOW, HIGH, np.random.default_rng(0))
+    noise = make_noise(NoiseConfig("ou", sigma=5.0), LOW, HIGH, np.random.default_rng(0))
     for _ in range(10):
         action = noise(np.zeros(2, np.float32))
         assert (np.abs(action) <= 1).all()
@@ -32,7 +32,7 @@ def test_ou_reset_zeroes_the_state_and_actions_are_clipped():
 
 
 def test_gaussian_noise_scale():
-    noise = ExplorationNoise(
+    noise = make_noise(
         NoiseConfig("gaussian", sigma=0.1), LOW * 10, HIGH * 10, np.random.default_rng(0)
     )
     actions = np.array([noise(np.zeros(2, np.float32)) for _ in range(20000)])
@@ -41,10 +41,17 @@ def test_gaussian_noise_scale():
 
 
 def test_epsilon_greedy_fraction():
-    noise = ExplorationNoise(
+    noise = make_noise(
         NoiseConfig("epsilon-greedy", epsilon=0.3), LOW, HIGH, np.random.default_rng(0)
     )
     policy_action = np.full(2, 0.123, np.float32)
     actions = np.array([noise(policy_action) for _ in range(20000)])
     kept = np.all(actions == policy_action, axis=1).mean()
     assert kept == pytest.approx(0.7, abs=0.02)
+
+
+def test_an_unknown_noise_kind_is_refused_naming_the_known_ones():
+    with pytest.raises(ValueError, match="unknown noise kind 'brownian'; known: ou, gaussian"):
+        make_noise(NoiseConfig("brownian"), LOW, HIGH, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="unknown noise kind 'brownian'"):
+        Config(noise=NoiseConfig("brownian")).validate()

@@ -81,7 +81,8 @@ class TD3Config:
 class NoiseConfig:
     """Exploration noise added to the policy's actions while collecting data."""
 
-    kind: Literal["ou", "gaussian", "epsilon-greedy"] = "ou"
+    kind: str = "ou"
+    """A name in ``rig.noise.NOISES``: ``ou``, ``gaussian`` or ``epsilon-greedy``."""
     theta: float = 0.15
     """OU mean reversion."""
     sigma: float = 0.3
@@ -213,7 +214,7 @@ class Config:
             problems.append(
                 f"relabeling fractions sum to {sum(fractions.values()):g} > 1: {fractions}"
             )
-        problems += _unregistered(self.representation, self.reward)
+        problems += _unregistered(self)
         problems += self._method_problems()
         problems += _device_problems(self.device)
         if problems:
@@ -280,15 +281,18 @@ class Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-def _unregistered(representation: str, reward: str) -> list[str]:
-    """A representation or reward that no registry holds, with the names they do hold."""
+def _unregistered(config: Config) -> list[str]:
+    """A representation, reward or noise kind that no registry holds, with the names they
+    do hold."""
+    from rig.noise import NOISES
     from rig.representations import REPRESENTATIONS
     from rig.reward import REWARDS
 
     problems = []
     for what, name, registry in (
-        ("representation", representation, REPRESENTATIONS),
-        ("reward", reward, REWARDS),
+        ("representation", config.representation, REPRESENTATIONS),
+        ("reward", config.reward, REWARDS),
+        ("noise kind", config.noise.kind, NOISES),
     ):
         if name not in registry:
             problems.append(f"unknown {what} {name!r}; known: {', '.join(registry)}")

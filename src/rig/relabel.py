@@ -63,19 +63,17 @@ class GoalRelabeler:
         ``sample_future(episode, t)`` gives the goal of a later frame of each episode
         (e.g. :meth:`ReplayBuffer.future_goals`); goals have the rollout goals' shape.
         """
+        samplers: dict[str, Callable[[slice, int], np.ndarray]] = {
+            "prior": lambda part, n: self.sample_prior(n),
+            "future": lambda part, n: sample_future(batch.episode[part], batch.t[part]),
+            "env": lambda part, n: self.sample_env_goals(n),
+        }
         counts = split_counts(len(batch.t), self.config)
         goals = batch.rollout_goal.copy()
         start = counts["rollout"]
-        for source in ("prior", "future", "env"):
+        for source, sample in samplers.items():  # the order of SOURCES after "rollout"
             n = counts[source]
-            if n == 0:
-                continue
-            part = slice(start, start + n)
-            if source == "prior":
-                goals[part] = self.sample_prior(n)
-            elif source == "future":
-                goals[part] = sample_future(batch.episode[part], batch.t[part])
-            else:
-                goals[part] = self.sample_env_goals(n)
-            start += n
+            if n:
+                goals[start : start + n] = sample(slice(start, start + n), n)
+                start += n
         return goals

@@ -22,7 +22,7 @@ from rig.envs import check_eval_task, check_task, episode_horizon, make
 from rig.goals import ImaginedGoals, TaskGoals
 from rig.learner import Learner
 from rig.logger import Logger
-from rig.noise import ExplorationNoise
+from rig.noise import make_noise
 from rig.relabel import GoalRelabeler
 from rig.replay import ReplayBuffer
 from rig.representation_training import RepresentationTraining
@@ -144,7 +144,7 @@ def build_run(config: Config, run_dir: Path, progress: bool = True) -> Run:
     buffer = _make_buffer(c, env, horizon, spaces, agent, randomness.rng)
     task_goals = _make_task_goals(c, env, randomness.rng)
     learner = _make_learner(c, env, spaces, agent, critic, buffer, imagined_goals, task_goals)
-    noise = ExplorationNoise(c.noise, env.action_space.low, env.action_space.high, randomness.rng)
+    noise = make_noise(c.noise, env.action_space.low, env.action_space.high, randomness.rng)
     collector = Collector(
         env, agent, buffer, noise, imagined_goals, c.rollout_goals, randomness.rng
     )
