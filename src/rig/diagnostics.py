@@ -154,16 +154,7 @@ def probe_r2(
     y_mean, y_std = standardize(states)
     x = torch.as_tensor((latents - x_mean) / x_std, dtype=torch.float32)
     y = torch.as_tensor((states - y_mean) / y_std, dtype=torch.float32)
-    generator_state = torch.get_rng_state()
-    torch.manual_seed(seed)
-    net = nn.Sequential(
-        nn.Linear(x.shape[1], hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, y.shape[1]),
-    )
-    torch.set_rng_state(generator_state)
+    net = _probe_network(x.shape[1], hidden, y.shape[1], seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
     for _ in range(steps):
         loss = (net(x[train]) - y[train]).pow(2).mean()
@@ -176,6 +167,21 @@ def probe_r2(
     sse = ((predicted - truth) ** 2).sum(0)
     sst = ((truth - truth.mean(0)) ** 2).sum(0)
     return 1.0 - sse / np.maximum(sst, 1e-12)
+
+
+def _probe_network(inputs: int, hidden: int, outputs: int, seed: int) -> nn.Module:
+    """A two-hidden-layer MLP initialised from ``seed``, leaving the global torch RNG as it was."""
+    generator_state = torch.get_rng_state()
+    torch.manual_seed(seed)
+    net = nn.Sequential(
+        nn.Linear(inputs, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, outputs),
+    )
+    torch.set_rng_state(generator_state)
+    return net
 
 
 def report_values(report: dict[str, float], kind: str) -> dict[str, float]:

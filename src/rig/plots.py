@@ -49,6 +49,47 @@ def plot_runs(
     plt.close(fig)
 
 
+def _draw_curves(ax, methods: dict[str, list[Run]], lines, colors, seeds) -> None:
+    """A line and its 95% CI band per method (and kind of episode) on one panel; records
+    the seed count of each line in ``seeds``."""
+    for method, method_runs in methods.items():
+        for kind, kind_column in lines.items():
+            name = method + kind
+            steps, mean, ci, n = curve(method_runs, kind_column)
+            band = np.nan_to_num(ci)
+            seeds.setdefault(name, set()).add(int(max(n)))
+            color = colors[name]
+            ax.plot(steps, mean, color=color, label=name)
+            ax.fill_between(steps, mean - band, mean + band, color=color, alpha=0.2, lw=0)
+
+
+def _draw_baselines(ax, baselines: dict[str, list[Run]], lines, colors, first: str) -> None:
+    """A dashed line at each baseline's mean final value (across seeds) on one panel."""
+    for method, method_runs in baselines.items():
+        for kind, kind_column in lines.items():
+            value = mean_ci([run.rows[-1].get(kind_column, np.nan) for run in method_runs])[0]
+            if not np.isfinite(value):  # the baseline does not log this column
+                continue
+            color = "gray" if len(lines) == 1 else colors[first + kind]  # as its kind
+            ax.axhline(value, color=color, linestyle="--", linewidth=1, label=method + kind)
+
+
+def _legend_below(fig, axes, seeds: dict[str, set[int]], columns: int) -> None:
+    """One legend below the panels (long names of method variants would hide the curves),
+    each line's name with its seed count."""
+    labelled = {}
+    for ax in axes:
+        for handle, name in zip(*ax.get_legend_handles_labels()):
+            counts = sorted(seeds.get(name, ()))
+            if counts:
+                shown = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+                name = f"{name} (n={shown})"
+            labelled.setdefault(name, handle)
+    fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", fontsize=8,
+               frameon=False, ncols=columns)  # fmt: skip
+    fig.set_figheight(3.8 + 0.18 * math.ceil(len(labelled) / columns))  # the curves keep their room
+
+
 def draw(
     runs: list[Run],
     metric: str = "distance",
@@ -72,42 +113,16 @@ def draw(
     seeds: dict[str, set[int]] = {}
     """Seeds per method on each panel, for the legend."""
     for ax, (task, methods) in zip(axes[0], groups.items()):
-        for method, method_runs in methods.items():
-            for kind, kind_column in lines.items():
-                name = method + kind
-                steps, mean, ci, n = curve(method_runs, kind_column)
-                band = np.nan_to_num(ci)
-                seeds.setdefault(name, set()).add(int(max(n)))
-                color = colors[name]
-                ax.plot(steps, mean, color=color, label=name)
-                ax.fill_between(steps, mean - band, mean + band, color=color, alpha=0.2, lw=0)
-        first = next(iter(methods))
-        for method, method_runs in grouped(baselines or []).get(task, {}).items():
-            for kind, kind_column in lines.items():
-                value = mean_ci([run.rows[-1].get(kind_column, np.nan) for run in method_runs])[0]
-                if not np.isfinite(value):  # the baseline does not log this column
-                    continue
-                color = "gray" if len(lines) == 1 else colors[first + kind]  # as its kind
-                ax.axhline(value, color=color, linestyle="--", linewidth=1, label=method + kind)
+        _draw_curves(ax, methods, lines, colors, seeds)
+        baseline_runs = grouped(baselines or []).get(task, {})
+        _draw_baselines(ax, baseline_runs, lines, colors, first=next(iter(methods)))
         ax.set_title(task)
         ax.set_xlabel("environment steps")
         ax.set_ylabel(label)
         if metric == "success":
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-    # one legend below the panels: long names of method variants would hide the curves
-    labelled = {}
-    for ax in axes[0]:
-        for handle, name in zip(*ax.get_legend_handles_labels()):
-            counts = sorted(seeds.get(name, ()))
-            if counts:
-                shown = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-                name = f"{name} (n={shown})"
-            labelled.setdefault(name, handle)
-    columns = len(groups)
-    fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", fontsize=8,
-               frameon=False, ncols=columns)  # fmt: skip
-    fig.set_figheight(3.8 + 0.18 * math.ceil(len(labelled) / columns))  # the curves keep their room
+    _legend_below(fig, axes[0], seeds, columns=len(groups))
     if title:
         fig.suptitle(title)
     return fig

@@ -93,57 +93,75 @@ class TrialResult:
 def read_sweep(path: Path) -> Sweep:
     """Parse and check the structure of a sweep file and its overrides (not the names)."""
     path = Path(path)
+    data = _read_mapping(path)
+    seeds = data["seeds"]
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        seeds = list(range(seeds))
+    sweep = Sweep(
+        data["tasks"],
+        data["methods"],
+        seeds,
+        data.get("steps"),
+        data.get("overrides") or {},
+        {"cpu": 1, "gpu": 0, **(data.get("resources") or {})},
+        str(data.get("compute", "")),
+        str(data.get("description", "")),
+    )
+    problem = _value_problem(sweep)
+    if problem:
+        raise ValueError(f"sweep {path}: {problem}")
+    try:
+        apply_overrides(Config(), sweep.overrides)  # names and types; values: per trial
+    except ValueError as err:
+        raise ValueError(f"sweep {path}: {err}") from None
+    return dataclasses.replace(
+        sweep,
+        tasks=tuple(sweep.tasks),
+        methods=tuple(sweep.methods),
+        seeds=tuple(sweep.seeds),
+        overrides=dict(sweep.overrides),
+    )
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """The sweep file's YAML mapping, with its keys checked."""
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise ValueError(f"sweep {path}: not valid YAML ({err})") from None
     if not isinstance(data, dict):
-        message = f"sweep {path}: expected a mapping with keys tasks, methods, seeds"
-        raise ValueError(message)
+        raise ValueError(f"sweep {path}: expected a mapping with keys tasks, methods, seeds")
     unknown = sorted(set(data) - _SWEEP_KEYS)
     if unknown:
         raise ValueError(f"sweep {path}: unknown keys {unknown}; known keys: {sorted(_SWEEP_KEYS)}")
     missing = [k for k in ("tasks", "methods", "seeds") if k not in data]
     if missing:
         raise ValueError(f"sweep {path}: missing {', '.join(missing)}")
-    seeds = data["seeds"]
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        seeds = list(range(seeds))
-    steps = data.get("steps")
-    overrides = data.get("overrides") or {}
-    resources = {"cpu": 1, "gpu": 0, **(data.get("resources") or {})}
+    return data
+
+
+def _value_problem(sweep: Sweep) -> str | None:
+    """What is wrong with a sweep's values as read (before ``tuple``), if anything."""
+    resources = sweep.resources
     checks = [
-        (_names(data["tasks"]), "tasks must be a non-empty list of names"),
-        (_names(data["methods"]), "methods must be a non-empty list of names"),
+        (_names(sweep.tasks), "tasks must be a non-empty list of names"),
+        (_names(sweep.methods), "methods must be a non-empty list of names"),
         (
-            _ints(seeds) and min(seeds) >= 0,
+            _ints(sweep.seeds) and min(sweep.seeds) >= 0,
             "seeds must be a positive number or a non-empty list of integers >= 0",
         ),
-        (steps is None or (_ints([steps]) and steps > 0), "steps must be a positive integer"),
-        (isinstance(overrides, dict), "overrides must map dotted field names to values"),
+        (
+            sweep.steps is None or (_ints([sweep.steps]) and sweep.steps > 0),
+            "steps must be a positive integer",
+        ),
+        (isinstance(sweep.overrides, dict), "overrides must map dotted field names to values"),
         (
             set(resources) <= {"cpu", "gpu"}
             and all(isinstance(v, (int, float)) and v >= 0 for v in resources.values()),
             "resources must be {cpu: N, gpu: N} with N >= 0",
         ),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise ValueError(f"sweep {path}: {message}")
-    try:
-        apply_overrides(Config(), overrides)  # names and types; values are checked per trial
-    except ValueError as err:
-        raise ValueError(f"sweep {path}: {err}") from None
-    return Sweep(
-        tuple(data["tasks"]),
-        tuple(data["methods"]),
-        tuple(seeds),
-        steps,
-        dict(overrides),
-        resources,
-        str(data.get("compute", "")),
-        str(data.get("description", "")),
-    )
+    return next((message for ok, message in checks if not ok), None)
 
 
 def load_sweep(path: Path) -> Sweep:
