@@ -175,7 +175,7 @@ def test_the_narrow_pusher_draws_goals_three_quarters_as_wide_laterally():
     narrow = make("pusher-narrow").unwrapped
     narrow.reset(seed=0)
     s = narrow.sample_goals(500)["state_desired_goal"]
-    assert np.all((s[:, :2] >= [-0.0375, 0.55]) & (s[:, :2] <= [0.0375, 0.65]))
+    assert np.all((s[:, :2] >= [-0.05, 0.55]) & (s[:, :2] <= [0.05, 0.65]))  # hand box kept
     assert np.all((s[:, 2:] >= [-0.15, 0.5]) & (s[:, 2:] <= [0.15, 0.7]))
     assert s[:, 2].min() < -0.14 and s[:, 2].max() > 0.14  # the whole narrower box is used
     assert s[:, 3].min() < 0.51 and s[:, 3].max() > 0.69  # depth unchanged

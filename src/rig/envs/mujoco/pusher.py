@@ -22,10 +22,11 @@ class PusherEnv(ArmEnv):
     that sum below 0.06 (the original code's threshold).
 
     Args:
-        goal_width: the goal boxes' lateral (x) width as a fraction of the above, about
-            their centres. Supplementary 9.3 runs Figure 11 on a pusher whose goal space is
-            three quarters as wide (``pusher-narrow``: puck goals in x ``[-0.15, 0.15]``,
-            as multiworld's ``puck_goal_low``/``high`` of ±0.15).
+        goal_width: the puck goal box's lateral (x) width as a fraction of the above,
+            about its centre. Supplementary 9.3 runs Figure 11 on a pusher whose goal space
+            is three quarters as wide (``pusher-narrow``: puck goals in x ``[-0.15, 0.15]``,
+            as multiworld's ``puck_goal_low``/``high`` of ±0.15). The hand's goal box is
+            kept: narrower, it could not keep ``hand_goal_clearance`` from a central puck.
     """
 
     xml = "pusher.xml"
@@ -51,9 +52,6 @@ class PusherEnv(ArmEnv):
             raise ValueError(f"goal_width must be in (0, 1], got {goal_width}")
         self.puck_goal_low, self.puck_goal_high = _narrowed(
             self.puck_goal_low, self.puck_goal_high, goal_width
-        )
-        self.hand_goal_low, self.hand_goal_high = _narrowed(
-            self.hand_goal_low, self.hand_goal_high, goal_width
         )
         self.num_pucks = len(self.puck_starts)
         hand_low = np.minimum(self.hand_low, self.hand_start)
