@@ -281,7 +281,7 @@ def test_tyro_type_errors_are_one_line(tmp_path, capsys):
     for args, message in (
         (["--steps", "abc"], "Error parsing --steps: invalid literal for int()"),
         (["--vae.nonsense", "3"], "Unrecognized options: --vae.nonsense, 3"),
-        (["--noise.kind", "pink"], "invalid choice 'pink' for argument '--noise.kind'"),
+        (["--noise.kind", "pink"], "unknown noise kind 'pink'; known: ou, gaussian"),
         (["--seed", "-1"], "seed must be >= 0, got -1"),
         (["--vae.beta", "nan"], "vae.beta must be a finite number, >= 0, got nan"),
         (["--td3.discount", "2"], "td3.discount must be in [0, 1], got 2.0"),
