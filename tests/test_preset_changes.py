@@ -114,7 +114,7 @@ def test_pixel_presets_reward_minus_the_pixel_mse(name, tmp_path):
 
 def vae_steps_before_rl(parts: Run) -> int:
     training = parts.representation_training
-    training.pretrain(lambda metrics: None, lambda: False)
+    training.pretrain(lambda: None, lambda: False)
     return training.trainer.steps_trained
 
 

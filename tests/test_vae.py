@@ -3,8 +3,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from rig.config import RepresentationConfig
 from rig.envs import PointEnv
 from rig.vae import ConvVAE, FittedPrior, conv_output_size, images_to_tensor
+from rig.vae_trainer import VAETrainer
 
 
 @pytest.mark.parametrize("size,side", [(48, 3), (84, 6)])
@@ -60,6 +62,24 @@ def test_training_reduces_loss():
         loss.backward()
         opt.step()
     assert vae.loss(x, 1.0)["loss"].item() < 0.9 * first
+
+
+def test_trainer_metrics_average_every_step_since_they_were_last_taken():
+    """Meters as the learner's: the train losses of two fine-tunes between log rows are
+    averaged over all their steps; a row after no step has no train loss, only the latest
+    held-out loss."""
+    torch.manual_seed(0)
+    env = PointEnv()
+    env.reset(seed=0)
+    images = env.sample_goals(40)["image_desired_goal"]
+    config = RepresentationConfig(batch_size=8, latent_dim=2)
+    trainer = VAETrainer(ConvVAE(48, latent_dim=2), images, config, np.random.default_rng(0))
+    first, second = trainer.train(3), trainer.train(2)
+    taken = trainer.take_metrics()
+    expected = (3 * first["vae/train_loss"] + 2 * second["vae/train_loss"]) / 5
+    assert taken["vae/train_loss"] == pytest.approx(expected)
+    assert taken["vae/test_loss"] == second["vae/test_loss"] != first["vae/test_loss"]
+    assert trainer.take_metrics() == {k: v for k, v in taken.items() if "/test_" in k}
 
 
 def test_images_to_tensor_checks_input():

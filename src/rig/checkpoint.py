@@ -152,7 +152,6 @@ def migrate(state: dict, path: Path | str = "checkpoint") -> dict:
     )
     parts["counters"] = {
         **{k: counters[k] for k in ("env_steps", "episodes", "rl_seconds") if k in counters},
-        "train_metrics": state.get("train_metrics", {}),
         **({"progress_rows": state["progress_rows"]} if "progress_rows" in state else {}),
     }
     if state.get("env_goals") is not None:

@@ -117,9 +117,8 @@ class PretrainingSaves:
         self.run = run
         self.path = run.run_dir / self.FILE
 
-    def save(self, metrics: dict[str, float]) -> None:
-        """Save pretraining so far, with the metrics of its latest piece."""
-        self.run.counters.train_metrics.update(metrics)
+    def save(self) -> None:
+        """Save pretraining so far."""
         save_state(self.path, run_state(self.run, PRETRAINING_PARTS))
 
     def load(self, state: dict) -> None:

@@ -110,11 +110,9 @@ class RepresentationTraining:
         save_arrays(self.run_dir / DATASET_FILE, self.dataset)
         self.trainer = VAETrainer(self.representation, self.dataset, self.config.vae, self.rng)
 
-    def pretrain(
-        self, save: Callable[[dict[str, float]], None], stop_requested: Callable[[], bool]
-    ) -> None:
-        """Line 2, in pieces, each followed by ``save(metrics of the piece)``; stops after the
-        piece in which a stop was requested."""
+    def pretrain(self, save: Callable[[], None], stop_requested: Callable[[], bool]) -> None:
+        """Line 2, in pieces, each followed by ``save()``; stops after the piece in which a
+        stop was requested."""
         total = self.config.vae.pretrain_steps
         bar = tqdm(
             total=total,
@@ -125,7 +123,8 @@ class RepresentationTraining:
         )
         while self.trainer.steps_trained < total:
             steps = min(PRETRAINING_CHECKPOINT_STEPS, total - self.trainer.steps_trained)
-            save(self.trainer.train(steps, bar=bar, should_stop=stop_requested))
+            self.trainer.train(steps, bar=bar, should_stop=stop_requested)
+            save()
             if stop_requested():
                 break
         bar.close()
@@ -147,12 +146,11 @@ class RepresentationTraining:
         budget = v.refresh_frames_per_step
         return not budget or (env_steps - last_steps) * budget >= self.buffer.num_frames
 
-    def finetune(self, episodes: int, env_steps: int) -> dict[str, float]:
+    def finetune(self, episodes: int, env_steps: int) -> None:
         """Line 23: fine-tune on the dataset and replay images, then refresh."""
-        metrics = self.trainer.train(self.config.vae.finetune_steps, self.buffer.sample_images)
+        self.trainer.train(self.config.vae.finetune_steps, self.buffer.sample_images)
         self.last_finetune = (episodes, env_steps)
         self.refresh(env_steps)
-        return metrics
 
     def refresh(self, env_steps: int) -> None:
         """After the representation changed: re-encode the buffer and the task goals, refit
@@ -177,10 +175,12 @@ class RepresentationTraining:
             {"env_steps": env_steps, **representation_report(self.encode, self.probe)}
         )
 
-    @property
-    def last_report(self) -> dict[str, float]:
-        """The latest representation report (``repr/...``), empty before the first."""
-        return {k: v for k, v in (self.report_rows or [{}])[-1].items() if k != "env_steps"}
+    def take_metrics(self) -> dict[str, float]:
+        """The train losses averaged over the steps since the last call, the latest held-out
+        losses and the latest representation report (``repr/...``)."""
+        losses = self.trainer.take_metrics() if self.trainer else {}
+        report = {k: v for k, v in (self.report_rows or [{}])[-1].items() if k != "env_steps"}
+        return {**losses, **report}
 
     def warn_if_objects_missed(self) -> None:
         """Say, before RL starts, which true-state dimensions the latents do not carry and

@@ -47,13 +47,12 @@ class Randomness:
 
 @dataclass
 class RunCounters:
-    """What a run has done so far: steps, episodes, RL time, the latest metrics and its log."""
+    """What a run has done so far: steps, episodes, RL time, the latest evaluation and its log."""
 
     run_dir: Path
     env_steps: int = 0
     episodes: int = 0
     rl_seconds: float = 0.0
-    train_metrics: dict[str, float] = field(default_factory=dict)
     eval_metrics: dict[str, float] = field(default_factory=dict)
     logger: Logger | None = None
     """``progress.csv`` and TensorBoard; opened when the run starts or resumes."""
@@ -68,7 +67,6 @@ class RunCounters:
             "env_steps": self.env_steps,
             "episodes": self.episodes,
             "rl_seconds": self.rl_seconds,
-            "train_metrics": self.train_metrics,
             "progress_rows": self.logger.rows if self.logger else [],
         }
 
@@ -76,7 +74,6 @@ class RunCounters:
         """Restore the counters (the log is reopened by the checkpointer)."""
         self.env_steps, self.episodes = state.get("env_steps", 0), state.get("episodes", 0)
         self.rl_seconds = state.get("rl_seconds", 0.0)
-        self.train_metrics = dict(state["train_metrics"])
 
 
 @dataclass

@@ -11,6 +11,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rig.config import RepresentationConfig
+from rig.running_means import RunningMeans
 from rig.vae import images_to_tensor
 
 ImageSampler = Callable[[int], np.ndarray]
@@ -40,6 +41,10 @@ class VAETrainer:
         self.device = next(vae.parameters()).device
         self.steps_trained = 0
         """Gradient steps taken so far (pretraining, then fine-tuning)."""
+        self.means = RunningMeans()
+        """The train losses of every step since they were last taken (:meth:`take_metrics`)."""
+        self.last_test: dict[str, float] = {}
+        """The held-out losses measured at the end of the latest :meth:`train`."""
 
     def _split(self, test_indices: np.ndarray) -> None:
         self.test_indices = np.sort(test_indices)
@@ -76,15 +81,18 @@ class VAETrainer:
             self.optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             self.optimizer.step()
-            for key, value in losses.items():
-                totals[key] = totals.get(key, 0.0) + value.item()
+            for key, tensor in losses.items():
+                value = tensor.item()
+                totals[key] = totals.get(key, 0.0) + value
+                self.means.add(f"vae/train_{key}", value)
             done += 1
             self.steps_trained += 1
             if bar is not None:
                 bar.update(1)
         self.vae.eval()
+        self.last_test = self.test_losses()
         result = {f"vae/train_{k}": v / max(done, 1) for k, v in totals.items()}
-        result.update(self.test_losses())
+        result.update(self.last_test)
         return result
 
     @torch.no_grad()
@@ -96,14 +104,23 @@ class VAETrainer:
         torch.set_rng_state(generator_state)
         return {f"vae/test_{k}": v.item() for k, v in losses.items()}
 
+    def take_metrics(self) -> dict[str, float]:
+        """The train losses averaged over the steps since the last call (none if no step was
+        taken), and the latest held-out losses."""
+        return {**self.means.take(), **self.last_test}
+
     def state_dict(self) -> dict:
         return {
             "optimizer": self.optimizer.state_dict(),
             "test_indices": self.test_indices,
             "steps_trained": self.steps_trained,
+            "train_sums": self.means.state_dict(),
+            "last_test": self.last_test,
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self._split(np.asarray(state["test_indices"]))
         self.steps_trained = int(state.get("steps_trained", 0))
+        self.means.load_state_dict(state.get("train_sums", {}))
+        self.last_test = dict(state.get("last_test", {}))

@@ -84,10 +84,7 @@ class Workspace:
         training, counters = self.run.representation_training, self.run.counters
         if training.finetune_due(counters.episodes, counters.env_steps):
             with self._diverged_guard():
-                counters.train_metrics.update(
-                    training.finetune(counters.episodes, counters.env_steps)
-                )
-            counters.train_metrics.update(training.last_report)
+                training.finetune(counters.episodes, counters.env_steps)
 
     def _prepare(self) -> None:
         """Lines 1-3: exploration data, representation pretraining, prior fit; then the
@@ -108,7 +105,6 @@ class Workspace:
                     f"written; resume with: rig train --resume {run.run_dir}"
                 )
         training.refresh(run.counters.env_steps)
-        run.counters.train_metrics.update(training.last_report)
         training.warn_if_objects_missed()
         self._evaluate_and_log()
         self.checkpointer.save()
@@ -155,8 +151,6 @@ class Workspace:
             self.eval_envs, run.agent.goal_policy(), run.horizon, seed=c.eval_seed
         )
         counters.eval_metrics = result.metrics
-        counters.train_metrics.update(run.learner.take_metrics())
-        counters.train_metrics.update(run.collector.take_metrics())
         elapsed = counters.rl_seconds
         if self._episode_start is not None:
             elapsed += time.perf_counter() - self._episode_start
@@ -169,7 +163,9 @@ class Workspace:
             "time/env_steps_per_s": counters.env_steps / elapsed if elapsed else 0.0,
             "time/updates_per_s": updates / max(run.learner.seconds, 1e-9),
             **result.metrics,
-            **counters.train_metrics,
+            **run.learner.take_metrics(),
+            **run.collector.take_metrics(),
+            **run.representation_training.take_metrics(),
         }
         bad = [k for k, v in row.items() if not np.isfinite(v)]
         if bad:
