@@ -140,7 +140,7 @@ def build_run(config: Config, run_dir: Path, progress: bool = True) -> Run:
     imagined_goals = agent.imagined_goals
     buffer = _make_buffer(c, env, horizon, spaces, agent, randomness.rng)
     task_goals = _make_task_goals(c, env, randomness.rng)
-    learner = _make_learner(c, env, spaces, agent, critic, buffer, imagined_goals, task_goals)
+    learner = _make_learner(c, env, spaces, (agent, critic), buffer, imagined_goals, task_goals)
     noise = make_noise(c.noise, env.action_space.low, env.action_space.high, randomness.rng)
     collector = Collector(
         env, agent, buffer, noise, imagined_goals, c.rollout_goals, randomness.rng
@@ -232,14 +232,14 @@ def _make_learner(
     c: Config,
     env: gym.Env,
     spaces: TaskSpaces,
-    agent: Agent,
-    critic: torch.nn.Module,
+    networks: tuple[Agent, torch.nn.Module],
     buffer: ReplayBuffer,
     imagined_goals: ImaginedGoals,
     task_goals: TaskGoals | None,
 ) -> Learner:
-    """Relabeling, rewards and TD3 on the agent's actor and the critic."""
-    device = torch.device(c.device)
+    """Relabeling, rewards and TD3 on the agent's actor and the critic, on the agent's device."""
+    agent, critic = networks
+    device = next(critic.parameters()).device
     td3 = TD3(
         0, spaces.action_dim, env.action_space.high, c.td3, device, networks=(agent.actor, critic)
     )
