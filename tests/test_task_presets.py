@@ -52,3 +52,27 @@ def test_rig_tasks_prints_each_tasks_budget(capsys):
 @pytest.mark.parametrize("name", sorted(TASK_PRESETS))
 def test_every_task_preset_is_a_valid_configuration(name):
     resolve("rig", name).validate()
+
+
+def test_help_names_the_fields_the_task_and_the_method_set(capsys):
+    with pytest.raises(SystemExit):
+        train_config(["--env", "pusher", "--method", "her-pixel", "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    method = next(line for line in lines if line.startswith("--method her-pixel sets: "))
+    assert "representation=pixels" in method and "reward=pixel-mse" in method
+    assert "relabel.future=0.8" in method
+    task = next(line for line in lines if line.startswith("--env pusher sets: "))
+    assert "vae.latent_dim=8" in task and "steps=500000" in task
+
+
+def test_presets_sweeps_and_flags_apply_through_one_patch_function():
+    """A flag is a dotted patch as a sweep's override is: the same value gives the same
+    configuration whichever way it came in, applied after the task's and the method's."""
+    flags = {"td3.hidden_sizes": [64, 64], "relabel.future": 0.2, "steps": 1000}
+    from_flags = train_config(
+        ["--env", "pusher", "--method", "relabel-future", "--td3.hidden-sizes", "64", "64",
+         "--relabel.future", "0.2", "--steps", "1000"]
+    )  # fmt: skip
+    assert from_flags == resolve("relabel-future", "pusher", flags)
+    assert from_flags.relabel.prior == 0.0 and from_flags.td3.hidden_sizes == (64, 64)
+    assert from_flags.vae.latent_dim == 8

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import functools
 import io
 import os
@@ -52,11 +51,12 @@ class UsageError(RigError):
 
 def train_config(argv: list[str]):
     """The configuration ``rig train ARGV`` runs: Table 1, then the ``--env`` task's preset,
-    then the ``--method`` preset, then the other flags."""
+    then the ``--method`` preset, then the other flags, each a dotted patch applied by
+    :func:`rig.presets.resolve`; tyro only reads the flags (and writes ``--help``)."""
     import tyro
 
     from rig.envs import env_id
-    from rig.presets import resolve
+    from rig.presets import differences, method, resolve, task_preset
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--method", default="rig")
@@ -68,11 +68,21 @@ def train_config(argv: list[str]):
             "extra flags: --resume DIR, --overwrite, --quiet (no progress bars)\n"
             "defaults below: Table 1, then the --env task's preset, then the --method "
             "preset ('rig tasks', 'rig methods')\n"
+            f"{_patch_line(f'--env {known.env}', task_preset(known.env))}\n"
+            f"{_patch_line(f'--method {known.method}', method(known.method).changes)}\n"
         )
-    config = _parse_fields(tyro, default, rest)
-    config = dataclasses.replace(config, method=known.method).validate()
+    parsed = _parse_fields(tyro, default, rest)
+    flags = {name: new for name, (_, new) in differences(parsed, default).items()}
+    config = resolve(known.method, known.env, flags).validate()
     env_id(config.env)
     return config
+
+
+def _patch_line(what: str, changes: dict) -> str:
+    """``--method oracle sets: representation=state, ...`` (or ``sets nothing``)."""
+    if not changes:
+        return f"{what} sets nothing (Table 1 defaults)"
+    return f"{what} sets: " + ", ".join(f"{k}={v}" for k, v in changes.items())
 
 
 def _parse_fields(tyro, default, args: list[str]):

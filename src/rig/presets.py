@@ -5,7 +5,8 @@ A method preset changes only the fields that define the method; a task preset
 changes only the budget of its task (exploration images, VAE pretraining, beta,
 latent size, env steps, evaluation). A run's configuration is resolved in order:
 Table 1 defaults, then the task's preset, then the method's, then the user's flags
-(``rig train --env pusher --method oracle --vae.beta 2``).
+(``rig train --env pusher --method oracle --vae.beta 2``). Each step is a dotted patch
+(``{"vae.latent_dim": 8}``) applied by :func:`resolve`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from typing import Any
 
 from rig.config import (
     Config,
-    RelabelConfig,
-    RepresentationConfig,
-    TD3Config,
     flatten,
     replace_fields,
 )
@@ -26,49 +24,58 @@ from rig.config import (
 
 @dataclass(frozen=True)
 class Method:
+    """A method of the paper: the dotted configuration fields it sets on top of ``rig``."""
+
     name: str
     description: str
     paper_section: str
-    config: Config
+    changes: dict[str, Any]
+
+    @property
+    def config(self) -> Config:
+        """Table 1 defaults with this method's fields set."""
+        return replace_fields(Config(method=self.name), self.changes)
 
 
-def _relabel(prior: float, future: float) -> Config:
-    return Config(relabel=RelabelConfig(prior=prior, future=future))
+def _relabel(prior: float, future: float) -> dict[str, Any]:
+    return {"relabel.prior": prior, "relabel.future": future}
 
 
-def _baseline(representation: str, **changes) -> Config:
+def _baseline(representation: str, **changes) -> dict[str, Any]:
     """A prior method: real goal images for rollouts, 0.5 future / 0.5 task-goal relabeling."""
-    return Config(
-        representation=representation,
-        rollout_goals="env",
-        relabel=RelabelConfig(prior=0.0, future=0.5, env=0.5),
+    return {
+        "representation": representation,
+        "rollout_goals": "env",
+        "relabel.prior": 0.0,
+        "relabel.future": 0.5,
+        "relabel.env": 0.5,
         **changes,
-    )
+    }
 
 
-def _vae(**changes) -> Config:
-    return Config(vae=RepresentationConfig(**changes))
+def _vae(**changes) -> dict[str, Any]:
+    return {f"vae.{name}": value for name, value in changes.items()}
 
 
-def _goal_env(future: float, env: float, updates_per_episode: int) -> Config:
+def _goal_env(future: float, env: float, updates_per_episode: int) -> dict[str, Any]:
     """Supplementary 9.4: TD3 on a goal environment's states with its own reward and
     goals, trained as the OpenAI baselines HER code with ``rollout_batch_size=1``,
     ``n_cycles=1``, batch 256: one episode, then ``updates_per_episode`` gradient steps
     (``n_batches``); HER's networks (3 x 256), discount 0.98 and target averaging 0.95
     (``tau`` 0.05)."""
-    return Config(
-        representation="state",
-        reward="task",
-        rollout_goals="env",
-        relabel=RelabelConfig(prior=0.0, future=future, env=env),
-        td3=TD3Config(
-            hidden_sizes=(256, 256, 256),
-            batch_size=256,
-            updates_per_episode=updates_per_episode,
-            discount=0.98,
-            tau=0.05,
-        ),
-    )
+    return {
+        "representation": "state",
+        "reward": "task",
+        "rollout_goals": "env",
+        "relabel.prior": 0.0,
+        "relabel.future": future,
+        "relabel.env": env,
+        "td3.hidden_sizes": (256, 256, 256),
+        "td3.batch_size": 256,
+        "td3.updates_per_episode": updates_per_episode,
+        "td3.discount": 0.98,
+        "td3.tau": 0.05,
+    }
 
 
 _FIGURE_12 = [
@@ -94,7 +101,7 @@ _METHODS = [
         "RIG: beta-VAE latents, imagined goals from the fitted prior, "
         "0.5 prior / 0.5 future relabeling",
         "Section 4, Algorithm 1",
-        Config(),
+        {},
     ),
     Method(
         "oracle",
@@ -107,9 +114,7 @@ _METHODS = [
         "HER on pixels: conv encoder trained through the critic, pixel-MSE reward, "
         "future relabeling",
         "Section 5, Figure 3",
-        dataclasses.replace(
-            _baseline("pixels", reward="pixel-mse"), relabel=RelabelConfig(prior=0.0, future=0.8)
-        ),
+        _baseline("pixels", reward="pixel-mse", **{"relabel.future": 0.8, "relabel.env": 0.0}),
     ),
     Method(
         "lr-ae",
@@ -122,20 +127,20 @@ _METHODS = [
         "DSAE: spatial-autoencoder feature points (16), goal-conditioned Q, "
         "feature-distance reward",
         "Section 5, Figure 3",
-        _baseline("spatial-ae", vae=RepresentationConfig(latent_dim=32)),
+        _baseline("spatial-ae", **_vae(latent_dim=32)),
     ),
     Method(
         "rig-log-prob",
         "RIG with the log-probability reward: log q(z_g | s'), the goal's log-density "
         "under the encoder's Gaussian",
         "Section 5 (reward ablation), Figures 4 and 10",
-        Config(reward="log-prob"),
+        {"reward": "log-prob"},
     ),
     Method(
         "rig-pixel-mse",
         "RIG with the pixel-MSE reward between the observation and the decoded latent goal",
         "Section 5 (reward ablation), Figures 4 and 10",
-        Config(reward="pixel-mse"),
+        {"reward": "pixel-mse"},
     ),
     Method(
         "vae-frozen",
@@ -177,17 +182,19 @@ _METHODS = [
     *_FIGURE_12,
 ]
 
-METHODS: dict[str, Method] = {
-    m.name: dataclasses.replace(m, config=dataclasses.replace(m.config, method=m.name))
-    for m in _METHODS
-}
+METHODS: dict[str, Method] = {m.name: m for m in _METHODS}
+
+
+def method(name: str) -> Method:
+    """The method preset ``name``; an unknown name is an error listing the known ones."""
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; known methods: {', '.join(METHODS)}")
+    return METHODS[name]
 
 
 def preset(name: str) -> Config:
     """The default configuration of a method."""
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; known methods: {', '.join(METHODS)}")
-    return METHODS[name].config
+    return method(name).config
 
 
 def differences(config: Config, reference: Config | None = None) -> dict[str, tuple]:
@@ -319,8 +326,11 @@ def task_preset(env: str) -> dict[str, Any]:
     return dict(preset_.changes) if preset_ else {}
 
 
-def resolve(method: str = "rig", env: str = "point") -> Config:
-    """Table 1 defaults, then the task's preset, then the method's preset."""
-    method_changes = {k: v for k, (_, v) in differences(preset(method), Config()).items()}
-    config = replace_fields(Config(env=env), task_preset(env))
-    return replace_fields(config, method_changes)
+def resolve(method_name: str = "rig", env: str = "point", flags: dict | None = None) -> Config:
+    """Table 1 defaults, then the task's preset, then the method's, then ``flags``: three
+    dotted patches, applied in that order by :func:`~rig.config.replace_fields` (as sweep
+    overrides and ``config.json`` are)."""
+    config = Config(env=env, method=method_name)
+    for patch in (task_preset(env), method(method_name).changes, flags or {}):
+        config = replace_fields(config, patch)
+    return config
