@@ -77,3 +77,12 @@ def test_future_relabeling_gives_zero_reward_when_goal_is_next_state():
     last = batch.t == H - 1  # only one future frame: the next one
     np.testing.assert_array_equal(reward[last], 0.0)
     assert (reward <= 0).all() and (reward < 0).any()
+
+
+def test_every_relabeling_source_is_a_fraction_of_the_relabel_config():
+    from dataclasses import fields
+
+    from rig.relabel import RELABEL_SOURCES
+
+    fractions = {f.name for f in fields(RelabelConfig) if f.type in ("float", float)}
+    assert set(RELABEL_SOURCES) == fractions == {"prior", "future", "env"}

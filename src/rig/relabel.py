@@ -12,28 +12,50 @@ the remainder keeps the rollout goal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from rig.config import RelabelConfig
 from rig.replay import TransitionBatch
 
-SOURCES = ("rollout", "prior", "future", "env")
-
 FutureGoals = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``(episode, t) -> goals`` of frames drawn from later in the same episodes."""
+
+
+@dataclass(frozen=True)
+class GoalDraw:
+    """What a relabeling source may draw from for ``n`` transitions of a batch."""
+
+    batch: TransitionBatch
+    part: slice
+    """The transitions (a slice of the batch) that get this source's goals."""
+    n: int
+    sample_prior: Callable[[int], np.ndarray]
+    sample_env_goals: Callable[[int], np.ndarray] | None
+    sample_future: FutureGoals
+
+
+RELABEL_SOURCES: dict[str, Callable[[GoalDraw], np.ndarray]] = {
+    "prior": lambda d: d.sample_prior(d.n),
+    "future": lambda d: d.sample_future(d.batch.episode[d.part], d.batch.t[d.part]),
+    "env": lambda d: d.sample_env_goals(d.n),
+}
+"""Relabeling sources by name, in batch order after the rollout goals; each name is a
+fraction of :class:`~rig.config.RelabelConfig`. A new source is one entry and one field."""
+
+SOURCES = ("rollout", *RELABEL_SOURCES)
 
 
 def split_counts(batch_size: int, config: RelabelConfig) -> dict[str, int]:
     """How many goals of a batch come from each source."""
     counts = {
-        name: int(np.floor(batch_size * getattr(config, name) + 1e-9))
-        for name in ("prior", "future", "env")
+        name: int(np.floor(batch_size * getattr(config, name) + 1e-9)) for name in RELABEL_SOURCES
     }
-    counts["rollout"] = batch_size - sum(counts.values())
-    if counts["rollout"] < 0:
+    rollout = batch_size - sum(counts.values())
+    if rollout < 0:
         raise ValueError(f"relabeling fractions sum over 1: {config}")
-    return {name: counts[name] for name in SOURCES}
+    return {"rollout": rollout, **counts}
 
 
 class GoalRelabeler:
@@ -63,17 +85,17 @@ class GoalRelabeler:
         ``sample_future(episode, t)`` gives the goal of a later frame of each episode
         (e.g. :meth:`ReplayBuffer.future_goals`); goals have the rollout goals' shape.
         """
-        samplers: dict[str, Callable[[slice, int], np.ndarray]] = {
-            "prior": lambda part, n: self.sample_prior(n),
-            "future": lambda part, n: sample_future(batch.episode[part], batch.t[part]),
-            "env": lambda part, n: self.sample_env_goals(n),
-        }
         counts = split_counts(len(batch.t), self.config)
         goals = batch.rollout_goal.copy()
         start = counts["rollout"]
-        for source, sample in samplers.items():  # the order of SOURCES after "rollout"
+        for source, draw in RELABEL_SOURCES.items():
             n = counts[source]
             if n:
-                goals[start : start + n] = sample(slice(start, start + n), n)
+                part = slice(start, start + n)
+                goals[part] = draw(
+                    GoalDraw(
+                        batch, part, n, self.sample_prior, self.sample_env_goals, sample_future
+                    )
+                )
                 start += n
         return goals
