@@ -1,5 +1,5 @@
-"""The collector and the learner, each alone with small fake parts: what they pass on, and
-what they store."""
+"""The collector, the learner and the representation training, each alone with small fake
+parts: what they pass on, and what they store."""
 
 from types import SimpleNamespace
 
@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from rig.collector import Collector
-from rig.config import TD3Config
+from rig.config import Config, RepresentationConfig, TD3Config
 from rig.learner import Learner
 from rig.replay import NOTHING, TransitionBatch
+from rig.representation_training import RepresentationTraining
+from rig.vae_trainer import VAETrainer
 
 
 # ----- the learner ----------------------------------------------------------------------------
@@ -186,3 +188,89 @@ def test_collector_draws_each_reset_seed_from_the_run_generator():
         collector.start_episode()
     rng = np.random.default_rng(0)
     assert env.seeds == [int(rng.integers(2**31)) for _ in range(2)]
+
+
+# ----- the representation training ----------------------------------------------------------
+class ScaledBrightness(torch.nn.Module):
+    """A learned representation of one weight: features are the weight times each image's
+    mean pixel; training shrinks the weight (its loss is the squared feature)."""
+
+    trainable = True
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(()))
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        brightness = images.reshape(len(images), -1).mean(axis=1, dtype=np.float32)[:, None]
+        return brightness * self.weight.item()
+
+    def loss(self, images: torch.Tensor, beta: float) -> dict[str, torch.Tensor]:
+        square = (self.weight * images.mean()) ** 2
+        return {"loss": square, "recon": square}
+
+
+class LatentBuffer:
+    """Replay images, and the latents it was last re-encoded with."""
+
+    num_frames = 8
+
+    def __init__(self, images):
+        self.images, self.latents = images, None
+
+    def sample_images(self, n):
+        return self.images[:n]
+
+    def refresh_latents(self, encode):
+        self.latents = encode(self.images)
+
+    def stored_latents(self):
+        return self.latents
+
+
+def make_representation_training(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, size=(20, 4, 4, 3), dtype=np.uint8)
+    config = Config(
+        vae=RepresentationConfig(finetune_every_episodes=5, finetune_steps=3, batch_size=4)
+    )
+    fitted = []
+    imagined = SimpleNamespace(fit=lambda dataset, stored: fitted.append((dataset, stored)))
+    no_state = SimpleNamespace(observation_space=gym.spaces.Dict({}))
+    representation, buffer, rng = (
+        ScaledBrightness(),
+        LatentBuffer(images[:8]),
+        np.random.default_rng(0),
+    )
+    training = RepresentationTraining(
+        config, representation, buffer, imagined, None, no_state, tmp_path, rng, progress=False
+    )
+    training.dataset = images
+    training.trainer = VAETrainer(representation, images, config.vae, rng)
+    return training, representation, buffer, fitted
+
+
+def test_fine_tuning_changes_the_representation_then_re_encodes_the_buffer_and_refits_goals(
+    tmp_path,
+):
+    training, representation, buffer, fitted = make_representation_training(tmp_path)
+    assert not training.finetune_due(episodes=4, env_steps=400)
+    assert training.finetune_due(episodes=5, env_steps=500)
+    training.finetune(episodes=5, env_steps=500)
+    assert representation.weight.item() < 1.0 and training.trainer.steps_trained == 3
+    np.testing.assert_allclose(buffer.latents, representation.features(buffer.images))
+    dataset_latents, stored = fitted[-1]
+    np.testing.assert_allclose(dataset_latents, representation.features(training.dataset))
+    assert stored is buffer.latents
+    assert training.last_finetune == (5, 500)
+    assert not training.finetune_due(episodes=9, env_steps=900)
+    assert training.finetune_due(episodes=10, env_steps=1000)
+
+
+def test_representation_metrics_average_every_fine_tune_since_they_were_last_taken(tmp_path):
+    training, *_ = make_representation_training(tmp_path)
+    assert training.take_metrics() == {}
+    training.finetune(episodes=5, env_steps=500)
+    training.finetune(episodes=10, env_steps=1000)
+    taken = training.take_metrics()
+    assert set(taken) == {"vae/train_loss", "vae/train_recon", "vae/test_loss", "vae/test_recon"}
+    assert set(training.take_metrics()) == {"vae/test_loss", "vae/test_recon"}
