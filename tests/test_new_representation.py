@@ -10,7 +10,7 @@ from torch import nn
 
 from rig import presets, representations
 from rig.agent import Agent
-from rig.config import Config, RelabelConfig
+from rig.config import Config
 from rig.logger import read_progress
 
 
@@ -42,12 +42,14 @@ def test_a_registered_representation_trains_checkpoints_and_loads(tmp_path, monk
         "projection",
         lambda config, state_dim, goal_dim: RandomProjection(config.image_size, 4),
     )
-    config = Config(
-        representation="projection",
-        rollout_goals="env",  # not learned: no fitted prior to imagine goals from
-        relabel=RelabelConfig(prior=0.0, future=0.5, env=0.5),
-    )
-    method = presets.Method("projection", "toy", "none", config)
+    changes = {
+        "representation": "projection",
+        "rollout_goals": "env",  # not learned: no fitted prior to imagine goals from
+        "relabel.prior": 0.0,
+        "relabel.future": 0.5,
+        "relabel.env": 0.5,
+    }
+    method = presets.Method("projection", "toy", "none", changes)
     monkeypatch.setitem(presets.METHODS, "projection", method)
 
     out = train_tiny(tmp_path / "run", "--method", "projection")
