@@ -7,9 +7,11 @@ Usage:
 Runs `rig train --save-buffer` once uninterrupted, then again with SIGKILLs at random
 moments, resuming after each kill with `rig train --resume`: the first process is killed
 the moment it has written its configuration (in exploration, whatever the machine's speed),
-each resumed one a random delay after it announces itself on stdout, uniform up to four
-twentieths of the uninterrupted run's work, so the kills land in exploration, VAE
-pretraining, RL steps, checkpoint writes and evaluations. Prints each kill (the
+each resumed one a random delay after it announces itself on stdout, uniform up to twice
+the work it has left over the kills left (the work left: the uninterrupted run's time, less
+the RL time of the env steps already checkpointed), so the kills land in exploration, VAE
+pretraining, RL steps, checkpoint writes and evaluations, and all of them before the end
+even when the machine's load changes between the two runs. Prints each kill (the
 moment, the stage the run was in, its last checkpoint's env step) and whether
 `progress.csv` and `summary.json` match the uninterrupted run's, column by column. Only
 wall-clock columns (`time/...`, `rl_seconds`, `env_steps_per_s`, `updates_per_s`) are
@@ -138,7 +140,8 @@ def kill_and_resume(
                     break
                 delay = 0.0
             elif wait_for_line(process, "resuming", timeout):
-                delay = float(rng.uniform(0.0, 4 * work / kills))
+                left = work_left(work, reference, _checkpoint_step(killed))
+                delay = float(rng.uniform(0.0, 2 * left / (kills - len(history) + 1)))
             else:
                 break  # it ended (or hung) before announcing itself
             try:
@@ -155,6 +158,15 @@ def kill_and_resume(
             raise failed(process, log)
         break
     return history, mismatches(reference, killed)
+
+
+def work_left(work: float, reference: Path, checkpoint_step: int | None) -> float:
+    """Seconds of the uninterrupted run's ``work`` still ahead of a run resuming from
+    ``checkpoint_step``: all of it before the first checkpoint, then its RL time pro rata."""
+    if checkpoint_step is None:
+        return work
+    last = read_progress(reference / "progress.csv")[-1]
+    return last["time/rl_seconds"] * (1.0 - checkpoint_step / last["env_steps"])
 
 
 def _checkpoint_step(run: Path) -> int | None:
