@@ -44,7 +44,8 @@ def test_every_method_runs_end_to_end_and_records_what_differs(name, tmp_path):
             assert differences(config)[field][1] == value
     final = read_progress(out / "progress.csv")[-1]
     assert final["env_steps"] == 120
-    assert all(np.isfinite(v) for v in final.values())
+    blank = {k for k, v in final.items() if k.startswith("vae/train_") and np.isnan(v)}
+    assert all(np.isfinite(v) for k, v in final.items() if k not in blank)  # blank: no VAE step
     summary = json.loads((out / "summary.json").read_text())
     assert np.isfinite(summary["eval/final_distance"])
 
