@@ -287,6 +287,30 @@ _TASKS = [
         "exploration images' latents as on the pushers: docs/task_protocols.md",
     ),
 ]
+_TASKS.append(
+    TaskPreset(
+        "fetch-reach-pixels",
+        {
+            "exploration.num_images": 2000,
+            "vae.pretrain_steps": 3000,
+            "vae.latent_dim": 4,
+            "steps": 20_000,
+            "learning_starts": 1000,
+            "imagined_goals": "exploration-latents",
+            "eval.episodes": 20,
+            "eval.every_steps": 1000,
+        },
+        "our protocol (new: supplementary 9.4 ran Fetch from states): FetchReach-v4 from a "
+        "fixed camera, 2,000 images, latent size 4 for the 3-D gripper, 20K steps",
+    )
+)
+_TASKS.append(
+    TaskPreset(
+        "fetch-push-pixels",
+        {**_PUSHER, "steps": 100_000, "eval.episodes": 20},
+        "as pusher (10,000 images, latent size 8), 100K steps: FetchPush-v4 from a fixed camera",
+    )
+)
 FETCH_BUDGETS = {
     "FetchReach": 5_000,
     "FetchPush": 100_000,

@@ -11,8 +11,10 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
 from rig.envs import robotics
+from rig.envs.camera_goal import CameraGoalTask
 from rig.envs.goal_env import StateGoalTask
 from rig.envs.interface import check_eval_task, check_task
+from rig.envs.mujoco.render import CameraView
 from rig.envs.point import PointEnv
 
 TASKS: dict[str, str] = {
@@ -26,8 +28,13 @@ TASKS: dict[str, str] = {
     "door": "rig/VisualDoor-v0",
     "door-reset-free": "rig/VisualDoorResetFree-v0",
     "pick-place": "rig/VisualPickPlace-v0",
+    "fetch-reach-pixels": "rig/FetchReachPixels-v0",
+    "fetch-push-pixels": "rig/FetchPushPixels-v0",
 }
 """CLI task names and the Gymnasium ids they stand for."""
+
+_FETCH_PIXELS = "rig.envs.camera_goal:fetch_from_pixels"
+"""Gymnasium-Robotics' Fetch tasks from a camera (``pip install "rig-rl[fetch]"``)."""
 
 _REGISTRATIONS = {
     # id: (entry point, constructor kwargs, episode steps)
@@ -45,6 +52,8 @@ _REGISTRATIONS = {
     "rig/VisualDoor-v0": ("rig.envs.mujoco.door:DoorEnv", {}, 100),
     "rig/VisualDoorResetFree-v0": ("rig.envs.mujoco.door:DoorEnv", {"reset_free": True}, 100),
     "rig/VisualPickPlace-v0": ("rig.envs.mujoco.pick_place:PickPlaceEnv", {}, 100),
+    "rig/FetchReachPixels-v0": (_FETCH_PIXELS, {"task": "FetchReach-v4"}, 50),
+    "rig/FetchPushPixels-v0": (_FETCH_PIXELS, {"task": "FetchPush-v4"}, 50),
 }
 
 _MUJOCO_PACKAGE = "rig.envs.mujoco."
@@ -179,6 +188,8 @@ register_all()
 
 __all__ = [
     "TASKS",
+    "CameraGoalTask",
+    "CameraView",
     "PointEnv",
     "StateGoalTask",
     "check_eval_task",

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import mujoco
 import numpy as np
@@ -114,15 +115,58 @@ def disable_costly_effects(model: mujoco.MjModel) -> None:
     model.vis.quality.offsamples = 0
 
 
+@dataclass(frozen=True)
+class CameraView:
+    """A free camera: it looks at ``lookat`` (world coordinates, metres) from ``distance``
+    metres away, at ``azimuth`` and ``elevation`` degrees (MuJoCo's ``mjvCamera``)."""
+
+    lookat: tuple[float, float, float]
+    distance: float
+    azimuth: float = 90.0
+    elevation: float = -45.0
+
+    def camera(self) -> mujoco.MjvCamera:
+        camera = mujoco.MjvCamera()
+        camera.type = mujoco.mjtCamera.mjCAMERA_FREE
+        camera.lookat[:] = self.lookat
+        camera.distance, camera.azimuth, camera.elevation = (
+            self.distance,
+            self.azimuth,
+            self.elevation,
+        )
+        return camera
+
+
+def model_camera(model: mujoco.MjModel, camera: str | CameraView) -> mujoco.MjvCamera:
+    """The camera of ``model`` named ``camera``, or the free camera ``camera`` describes."""
+    if isinstance(camera, CameraView):
+        return camera.camera()
+    fixed = mujoco.MjvCamera()
+    fixed.type = mujoco.mjtCamera.mjCAMERA_FIXED
+    fixed.fixedcamid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, camera)
+    if fixed.fixedcamid < 0:
+        names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_CAMERA, i) for i in range(model.ncam)]
+        raise ValueError(
+            f"the model has no camera named {camera!r} (it has: {', '.join(names) or 'none'}; "
+            "or give a CameraView(lookat, distance, azimuth, elevation))"
+        )
+    return fixed
+
+
 class BatchRenderer:
     """Renders up to ``capacity`` (model, data) pairs as viewports of one offscreen framebuffer.
 
     All views share the first model's assets (the pairs must be copies of one
-    scene) and are read back with a single ``mjr_readPixels``.
+    scene) and are read back with a single ``mjr_readPixels``. ``camera`` is the name of
+    one of the model's cameras or a free :class:`CameraView`.
     """
 
     def __init__(
-        self, model: mujoco.MjModel, image_size: int, capacity: int = 1, camera: str = "topview"
+        self,
+        model: mujoco.MjModel,
+        image_size: int,
+        capacity: int = 1,
+        camera: str | CameraView = "topview",
     ):
         self.image_size = image_size
         self.capacity = capacity
@@ -146,11 +190,8 @@ class BatchRenderer:
         ):
             self._scene.flags[getattr(mujoco.mjtRndFlag, flag)] = 0
         self._option = mujoco.MjvOption()
-        self._camera = mujoco.MjvCamera()
-        self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
-        self._camera.fixedcamid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, camera)
-        if self._camera.fixedcamid < 0:
-            raise ValueError(f"the model has no camera named {camera!r}")
+        self._option.flags[mujoco.mjtVisFlag.mjVIS_RANGEFINDER] = 0  # rays of depth sensors
+        self._camera = model_camera(model, camera)
         self._viewports = [
             mujoco.MjrRect(
                 (i % self.columns) * image_size,
