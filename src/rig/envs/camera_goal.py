@@ -187,7 +187,7 @@ def _name(env: gym.Env) -> str:
 
 # ----- Gymnasium-Robotics' Fetch tasks from pixels -------------------------------------------
 
-FETCH_CAMERA = CameraView(lookat=(1.34, 0.75, 0.5), distance=0.8, azimuth=180.0, elevation=-45.0)
+FETCH_CAMERA = CameraView(lookat=(1.3, 0.75, 0.45), distance=1.1, azimuth=180.0, elevation=-60.0)
 """Facing the robot across the table, high enough to see the gripper's height and the
 whole goal range of the reach and push tasks (±0.15 m around the gripper's start)."""
 
