@@ -11,6 +11,7 @@ import numpy as np
 
 from rig.checkpoint import FORMAT, DiskFull, save_arrays, save_checkpoint, save_state
 from rig.run import Run
+from rig.tracking import open_tracker
 
 SAVED_PARTS = (
     "representation_training",
@@ -97,7 +98,9 @@ class Checkpointer:
         run = self.run
         load_run_state(run, state, SAVED_PARTS)
         run.counters.last_checkpoint_steps = run.counters.env_steps
-        run.counters.start_log(state["parts"]["counters"]["progress_rows"])
+        run.counters.start_log(
+            state["parts"]["counters"]["progress_rows"], open_tracker(run.config, run.run_dir)
+        )
         if run.task_goals is not None:
             run.task_goals.encode(run.representation_training.encode)
         buffer_file = state["parts"]["buffer"]["file"]

@@ -120,14 +120,15 @@ def _train(argv: list[str]) -> int:
         allowed.add_argument("--steps", type=int)
         allowed.add_argument("--threads", type=int)
         allowed.add_argument("--device")
+        allowed.add_argument("--track", action="store_true", default=None)
         try:
             parsed, extra = allowed.parse_known_args(rest)
         except argparse.ArgumentError as err:
             raise UsageError(str(err)) from None
         if extra:
             raise UsageError(
-                "--resume takes only --steps, --threads, --device and --quiet (a run's other "
-                f"settings cannot change), got {' '.join(extra)}"
+                "--resume takes only --steps, --threads, --device, --track and --quiet (a run's "
+                f"other settings cannot change), got {' '.join(extra)}"
             )
         out = known.resume
         runtime = {k: v for k in RUNTIME_FIELDS if (v := getattr(parsed, k)) is not None}

@@ -186,6 +186,11 @@ class Config:
     """Checkpoint at the first episode end after every this many env steps (0: only at the end)."""
     save_buffer: bool = False
     """Save the replay buffer with each checkpoint, so that ``--resume`` is exact."""
+    track: bool = False
+    """Also log to Weights & Biases (``pip install "rig-rl[track]"``; ``WANDB_MODE=offline``
+    works without a network). TensorBoard logs are written either way."""
+    track_project: str = "rig"
+    """The W&B project of ``--track``."""
     vae: RepresentationConfig = field(default_factory=RepresentationConfig)
     td3: TD3Config = field(default_factory=TD3Config)
     noise: NoiseConfig = field(default_factory=NoiseConfig)

@@ -17,8 +17,10 @@ class Logger:
     added by rewriting the file, so columns never shift.
     """
 
-    def __init__(self, run_dir: Path, rows: list[dict[str, float]] | None = None):
-        """``rows``: the rows of a resumed run; later rows in the files are dropped."""
+    def __init__(self, run_dir: Path, rows: list[dict[str, float]] | None = None, tracker=None):
+        """``rows``: the rows of a resumed run; later rows in the files are dropped.
+        ``tracker``: also log each row there (a :class:`~rig.tracking.WandbTracker`)."""
+        self.tracker = tracker
         self.csv_path = run_dir / "progress.csv"
         self.rows = list(rows or [])
         self.fields = list(dict.fromkeys(k for row in self.rows for k in row))
@@ -31,6 +33,8 @@ class Logger:
         for key, value in row.items():
             if math.isfinite(value):
                 self.writer.add_scalar(key, value, step)
+        if self.tracker is not None:
+            self.tracker.log(row, step)
         self.rows.append(row)
         new_fields = [k for k in row if k not in self.fields]
         if new_fields:
@@ -46,9 +50,16 @@ class Logger:
                 writer.writeheader()
             writer.writerows(rows)
 
+    def log_media(self, paths: dict[str, Path], step: int) -> None:
+        """Send the run's pictures and videos to the tracker, if there is one."""
+        if self.tracker is not None:
+            self.tracker.log_media(paths, step)
+
     def close(self) -> None:
         self.writer.flush()
         self.writer.close()
+        if self.tracker is not None:
+            self.tracker.close()
 
 
 def read_progress(path: Path) -> list[dict[str, float]]:

@@ -59,8 +59,8 @@ class RunCounters:
     last_checkpoint_steps: int | None = None
     """Env steps at the last checkpoint written or loaded (None before the first)."""
 
-    def start_log(self, rows: list[dict[str, float]] | None = None) -> None:
-        self.logger = Logger(self.run_dir, rows)
+    def start_log(self, rows: list[dict[str, float]] | None = None, tracker=None) -> None:
+        self.logger = Logger(self.run_dir, rows, tracker)
 
     def state_dict(self) -> dict:
         return {

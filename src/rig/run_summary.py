@@ -4,6 +4,7 @@ and ``summary.json``."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +34,10 @@ def write_run_outputs(run: Run) -> dict[str, float]:
             run.run_dir / "vae.png",
         )
     _write_video(run)
+    pictures = ("vae.png", "learning_curve.png", "representation.png", "rollouts.gif")
+    counters.logger.log_media(
+        {Path(name).stem: run.run_dir / name for name in pictures}, counters.env_steps
+    )
     updates = run.learner.td3.updates
     summary = {
         "env_steps": counters.env_steps,

@@ -150,7 +150,7 @@ def _delete_run_files(run_dir: Path) -> None:
             path.unlink()
 
 
-RUNTIME_FIELDS = ("threads", "device")
+RUNTIME_FIELDS = ("threads", "device", "track")
 """Settings that change only where and how fast a run goes, not what it learns: the only
 ones ``--resume`` accepts besides ``--steps``."""
 

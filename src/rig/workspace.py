@@ -22,6 +22,7 @@ from rig.evaluate import evaluate_batched
 from rig.interrupt import Interrupted, StopRequest
 from rig.run import Run
 from rig.run_summary import write_run_outputs
+from rig.tracking import open_tracker
 
 CONFIG_FILE = "config.json"
 
@@ -72,8 +73,9 @@ class Workspace:
                     self.checkpointer.save()
             bar.close()
             self.checkpointer.save()
+            summary = write_run_outputs(run)
             counters.logger.close()
-            return write_run_outputs(run)
+            return summary
 
     def _diverged_guard(self):
         run = self.run
@@ -92,7 +94,7 @@ class Workspace:
         Pretraining is saved (``pretraining.pt``) until the first checkpoint."""
         run, training = self.run, self.run.representation_training
         run.config.save(run.run_dir / CONFIG_FILE)
-        run.counters.start_log()
+        run.counters.start_log(tracker=open_tracker(run.config, run.run_dir))
         run.draw_task_goals()
         if training.learned and training.trainer is None:
             training.collect(run.env, run.horizon)
