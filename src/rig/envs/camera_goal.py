@@ -32,6 +32,7 @@ from PIL import Image
 
 from rig.envs import robotics
 from rig.envs.goal_env import StateGoalTask
+from rig.envs.interface import task_name
 from rig.envs.mujoco.render import BatchRenderer, CameraView
 
 ReachGoal = Callable[[Any, np.ndarray], None]
@@ -73,7 +74,7 @@ class CameraGoalTask(StateGoalTask, gym.utils.RecordConstructorArgs):
         if self._mujoco:
             if camera is None:
                 raise ValueError(
-                    f"{_name(env)} is a MuJoCo env: give a camera, by name or as a "
+                    f"{task_name(env)} is a MuJoCo env: give a camera, by name or as a "
                     "CameraView(lookat, distance, azimuth, elevation)"
                 )
             _hide(unwrapped.model, hide)
@@ -82,8 +83,8 @@ class CameraGoalTask(StateGoalTask, gym.utils.RecordConstructorArgs):
             missing = [m for m in ("get_state", "set_state") if not hasattr(unwrapped, m)]
             if missing or camera is not None or hide:
                 raise ValueError(
-                    f"{_name(env)} is not a MuJoCo env (no model and data): it renders with its "
-                    "own render(), takes no camera or hide, and needs get_state() and "
+                    f"{task_name(env)} is not a MuJoCo env (no model and data): it renders with "
+                    "its own render(), takes no camera or hide, and needs get_state() and "
                     f"set_state(state) to render goal images (missing: {', '.join(missing)})"
                 )
             self._renderer = None
@@ -101,11 +102,7 @@ class CameraGoalTask(StateGoalTask, gym.utils.RecordConstructorArgs):
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
         self._goal_image = self.render_goal(obs["desired_goal"])
-        return self._with_images(obs), self._info(obs, info)
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        return self._with_images(obs), reward, terminated, truncated, self._info(obs, info)
+        return self._observation(obs), self._info(obs, info)
 
     def render_image(self) -> np.ndarray:
         """The camera's image of the current state, uint8 (S, S, 3), a fresh array."""
@@ -115,7 +112,7 @@ class CameraGoalTask(StateGoalTask, gym.utils.RecordConstructorArgs):
         frame = np.asarray(self.env.render())
         if frame.ndim != 3 or frame.shape[-1] != 3:
             raise ValueError(
-                f"{_name(self.env)}.render() must return an RGB image, got {frame.shape}"
+                f"{task_name(self.env)}.render() must return an RGB image, got {frame.shape}"
             )
         size = (self.image_size, self.image_size)
         return np.asarray(Image.fromarray(frame.astype(np.uint8)).resize(size, Image.BILINEAR))
@@ -140,10 +137,11 @@ class CameraGoalTask(StateGoalTask, gym.utils.RecordConstructorArgs):
             self._renderer.close()
         super().close()
 
-    def _with_images(self, obs: dict) -> dict:
+    def _observation(self, obs: dict) -> dict:
+        """The goal env's observation with the ``state_*`` entries and the images."""
         image = self.render_image()
         return {
-            **self._observation(obs),
+            **super()._observation(obs),
             "image_observation": image,
             "image_achieved_goal": image.copy(),
             "image_desired_goal": self._goal_image.copy(),
@@ -179,10 +177,6 @@ def _hide(model: mujoco.MjModel, names: Sequence[str]) -> None:
             )
         model.site_rgba[(np.arange(model.nsite) == site) | (model.site_bodyid == body), 3] = 0.0
         model.geom_rgba[(np.arange(model.ngeom) == geom) | (model.geom_bodyid == body), 3] = 0.0
-
-
-def _name(env: gym.Env) -> str:
-    return env.spec.id if env.spec else type(env.unwrapped).__name__
 
 
 # ----- Gymnasium-Robotics' Fetch tasks from pixels -------------------------------------------

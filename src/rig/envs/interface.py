@@ -30,10 +30,15 @@ REQUIRED_IMAGE_KEYS = ("image_observation", "image_desired_goal")
 REQUIRED_STATE_KEYS = ("state_observation", "state_achieved_goal", "state_desired_goal")
 
 
+def task_name(env: gym.Env) -> str:
+    """The task's Gymnasium id, or its class name where it was not made by id."""
+    return env.spec.id if env.spec else type(env.unwrapped).__name__
+
+
 def check_task(env: gym.Env, image_size: int, reads_states: bool = False) -> None:
     """Raise ``ValueError`` naming the first way ``env`` misses the interface above
     (``reads_states``: for a state-based method, which needs the states and no images)."""
-    name = env.spec.id if env.spec else type(env.unwrapped).__name__
+    name = task_name(env)
     space = env.observation_space
     if not isinstance(space, spaces.Dict):
         raise ValueError(f"task {name}: observation space must be a gymnasium Dict, got {space}")
@@ -73,9 +78,6 @@ def check_eval_task(env: gym.Env, eval_env: gym.Env) -> None:
     """Raise ``ValueError`` unless ``eval_env`` can stand in for ``env`` at evaluation: the
     same observation and action spaces and the same goal layout (true-state names)."""
 
-    def name(e: gym.Env) -> str:
-        return e.spec.id if e.spec else type(e.unwrapped).__name__
-
     def layout(e: gym.Env):
         return getattr(e.unwrapped, "state_names", None)
 
@@ -90,9 +92,9 @@ def check_eval_task(env: gym.Env, eval_env: gym.Env) -> None:
     ]
     if differs:
         raise ValueError(
-            f"eval task {name(eval_env)} cannot evaluate a policy trained on {name(env)}: "
-            f"their {' and '.join(differs)} differ (use a variant of the training task, e.g. "
-            "--env multi-pusher --eval-env multi-pusher-variable)"
+            f"eval task {task_name(eval_env)} cannot evaluate a policy trained on "
+            f"{task_name(env)}: their {' and '.join(differs)} differ (use a variant of the "
+            "training task, e.g. --env multi-pusher --eval-env multi-pusher-variable)"
         )
 
 
